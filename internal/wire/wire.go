@@ -1,0 +1,132 @@
+// Package wire is the protocol between a dispatcher and the child processes
+// it re-executes: a version-stamped request that carries the job name and the
+// message over a pipe, and a result that comes back as plain data.
+//
+// Frames are a 4-byte big-endian length followed by that many bytes of JSON.
+package wire
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Version is the protocol version. A child refuses a request whose version
+// differs, so a parent and a child built from different sources never
+// misread each other.
+const Version = 1
+
+// Magic opens every request; a child that does not read it first refuses.
+const Magic = "sqsdispatch-child"
+
+// EnvChild names the environment variable that tells a re-executed binary
+// it is a child. Its value is the protocol version. It carries nothing
+// secret: the job name and message travel over the request pipe.
+const EnvChild = "SQSDISPATCH_CHILD"
+
+// maxFrame bounds a frame so that a corrupt length cannot make a reader
+// allocate without limit. SQS messages are at most 1 MiB.
+const maxFrame = 16 << 20
+
+// Modes of a request.
+const (
+	ModeRun     = "run"
+	ModeCleanup = "cleanup"
+)
+
+// Attribute is one SQS message attribute.
+type Attribute struct {
+	DataType    string `json:"t"`
+	StringValue string `json:"s,omitempty"`
+	BinaryValue []byte `json:"b,omitempty"`
+}
+
+// Message is the message as the child sees it.
+type Message struct {
+	ID                string               `json:"id"`
+	Queue             string               `json:"queue"`
+	Body              string               `json:"body"`
+	Attributes        map[string]string    `json:"attrs,omitempty"`
+	MessageAttributes map[string]Attribute `json:"mattrs,omitempty"`
+	ReceiveCount      int                  `json:"rc"`
+}
+
+// Cause tells a cleanup why it runs.
+type Cause struct {
+	Signal       int    `json:"signal,omitempty"`
+	Reason       string `json:"reason"`
+	ChildRunning bool   `json:"child_running"`
+	Attempt      int    `json:"attempt"`
+}
+
+// Request is what the parent sends a child first.
+type Request struct {
+	Magic     string  `json:"magic"`
+	Version   int     `json:"version"`
+	Mode      string  `json:"mode"`
+	Job       string  `json:"job"`
+	TimeoutNS int64   `json:"timeout_ns,omitempty"`
+	Message   Message `json:"message"`
+	Cause     *Cause  `json:"cause,omitempty"`
+}
+
+// Result kinds.
+const (
+	KindOK        = "ok"
+	KindError     = "error"
+	KindPermanent = "permanent"
+	KindRetry     = "retry"
+	KindPanic     = "panic"
+)
+
+// Result is what a child reports before it exits.
+type Result struct {
+	Kind         string `json:"kind"`
+	Error        string `json:"error,omitempty"`
+	RetryAfterNS int64  `json:"retry_after_ns,omitempty"`
+	Stack        string `json:"stack,omitempty"`
+	// Signal names the signal that made the child stop its job early
+	// (for example "terminated"), when one did.
+	Signal string `json:"signal,omitempty"`
+}
+
+// Write writes v as one frame.
+func Write(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame: %w", err)
+	}
+	if len(b) > maxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds %d", len(b), maxFrame)
+	}
+	buf := make([]byte, 4+len(b))
+	binary.BigEndian.PutUint32(buf, uint32(len(b)))
+	copy(buf[4:], b)
+	_, err = w.Write(buf)
+	return err
+}
+
+// ErrNoFrame is returned by Read when the stream ends before a frame starts.
+var ErrNoFrame = errors.New("no frame")
+
+// Read reads one frame into v.
+func Read(r io.Reader, v any) error {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return ErrNoFrame
+		}
+		return fmt.Errorf("read frame header: %w", err)
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > maxFrame {
+		return fmt.Errorf("frame of %d bytes exceeds %d", n, maxFrame)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return fmt.Errorf("read frame body: %w", err)
+	}
+	return json.Unmarshal(b, v)
+}

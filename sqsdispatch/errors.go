@@ -1,0 +1,143 @@
+package sqsdispatch
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors. Compare with errors.Is.
+var (
+	// ErrLeaseLost means the message's receipt handle stopped being valid
+	// while its job ran (the visibility timeout expired, or the message was
+	// deleted or received elsewhere). The job is stopped because another
+	// consumer may already be running it.
+	ErrLeaseLost = errors.New("sqsdispatch: message lease lost")
+	// ErrNoRedrivePolicy means a message had to go to the dead-letter queue
+	// but its queue has no RedrivePolicy. The message is left where it is.
+	ErrNoRedrivePolicy = errors.New("sqsdispatch: queue has no redrive policy")
+	// ErrUnknownJob means a message named a job that is not registered.
+	ErrUnknownJob = errors.New("sqsdispatch: unknown job")
+	// ErrStopped is wrapped by the error Run returns when a stop signal or
+	// the caller's context ended it.
+	ErrStopped = errors.New("sqsdispatch: dispatcher stopped")
+)
+
+// JobError is a job's own failure: it returned an error, or the message
+// could not be routed to a job. The original error crossed the process
+// boundary as text, so only its message is kept.
+type JobError struct {
+	Job       string
+	MessageID string
+	// Message is the text of the job's error.
+	Message string
+	// Permanent is true when the job returned Permanent(err) or the message
+	// could not be routed or decoded; the message went to the dead-letter
+	// queue.
+	Permanent bool
+	// RetryAfter is the delay the job asked for with RetryAfter, else 0.
+	RetryAfter time.Duration
+	// Err is an error from this process that caused the failure (for
+	// example ErrUnknownJob), if any.
+	Err error
+}
+
+func (e *JobError) Error() string {
+	kind := "failed"
+	if e.Permanent {
+		kind = "failed permanently"
+	}
+	return fmt.Sprintf("sqsdispatch: job %q %s on message %s: %s", e.Job, kind, e.MessageID, e.Message)
+}
+
+// Unwrap returns Err.
+func (e *JobError) Unwrap() error { return e.Err }
+
+// WorkerProcessError is the failure of a job's child process itself: it
+// panicked, exited without reporting a result, was killed by a signal, ran
+// past its timeout or could not be started.
+type WorkerProcessError struct {
+	Job       string
+	MessageID string
+	PID       int
+	// ExitCode is the child's exit code, or -1 if a signal ended it or it
+	// never started.
+	ExitCode int
+	// Signal is the signal that ended the child, or 0.
+	Signal syscall.Signal
+	// Reason says what went wrong, in words.
+	Reason string
+	// Stack is the goroutine stack of a panic, when the job panicked.
+	Stack string
+	// Stderr is the tail of what the child wrote to its standard error.
+	Stderr []byte
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *WorkerProcessError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sqsdispatch: job %q on message %s: child", e.Job, e.MessageID)
+	if e.PID > 0 {
+		fmt.Fprintf(&b, " pid %d", e.PID)
+	}
+	b.WriteString(" ")
+	b.WriteString(e.Reason)
+	switch {
+	case e.Signal != 0:
+		fmt.Fprintf(&b, " (signal %s)", e.Signal)
+	case e.ExitCode >= 0:
+		fmt.Fprintf(&b, " (exit code %d)", e.ExitCode)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if tail := lastLine(e.Stderr); tail != "" {
+		fmt.Fprintf(&b, "; stderr: %s", tail)
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *WorkerProcessError) Unwrap() error { return e.Err }
+
+// DispatcherError is a failure of the dispatcher's own work on a message or
+// a queue: an SQS call, a dead-letter move, a lost lease.
+type DispatcherError struct {
+	// Op is the operation that failed, usually the SQS API name.
+	Op        string
+	Queue     string
+	MessageID string
+	Err       error
+}
+
+func (e *DispatcherError) Error() string {
+	var b strings.Builder
+	b.WriteString("sqsdispatch: ")
+	b.WriteString(e.Op)
+	if e.MessageID != "" {
+		fmt.Fprintf(&b, " of message %s", e.MessageID)
+	}
+	if e.Queue != "" {
+		fmt.Fprintf(&b, " on %s", e.Queue)
+	}
+	fmt.Fprintf(&b, ": %s", strings.TrimPrefix(e.Err.Error(), "sqsdispatch: "))
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *DispatcherError) Unwrap() error { return e.Err }
+
+// lastLine returns the last non-empty line of b, trimmed to 200 bytes.
+func lastLine(b []byte) string {
+	s := strings.TrimRight(string(b), "\r\n\t ")
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

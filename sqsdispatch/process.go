@@ -1,0 +1,204 @@
+package sqsdispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// process runs one received message to its outcome. SQS calls made on the
+// message's behalf outlive ctx's cancellation: a stop must still be able to
+// give the message back.
+func (d *Dispatcher) process(ctx context.Context, m *inflight, st *stopper) error {
+	ctx = context.WithoutCancel(ctx)
+	log := d.log.With(zap.String("queue", m.msg.Queue), zap.String("message_id", m.msg.ID),
+		zap.Int("receive_count", m.msg.ReceiveCount))
+	name, err := d.route(m.msg)
+	if err != nil {
+		return d.permanent(ctx, m, log, &JobError{Job: name, MessageID: m.msg.ID, Message: err.Error(), Permanent: true, Err: err})
+	}
+	m.job = name
+	job, _ := d.cfg.Registry.Lookup(name)
+	log = log.With(zap.String("job", name))
+
+	c, err := spawn(wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeRun, Job: name, Message: m.msg.toWire()}, log)
+	if err != nil {
+		werr := &WorkerProcessError{Job: name, MessageID: m.msg.ID, ExitCode: -1, Reason: "could not be started",
+			Err: fmt.Errorf("%w: %w", ErrChildStart, err)}
+		if gerr := d.setVisibility(ctx, m, 0); gerr != nil {
+			return errors.Join(werr, gerr)
+		}
+		log.Error("child could not be started; message given back", zap.Error(err), zap.String("outcome", "given_back"))
+		return werr
+	}
+	defer c.release()
+	log = log.With(zap.Int("pid", c.pid))
+	log.Debug("child started")
+
+	hbCtx, cancelHB := context.WithCancel(ctx)
+	lost := make(chan error, 1)
+	var hb sync.WaitGroup
+	hb.Go(func() { d.heartbeat(hbCtx, m, lost) })
+	stopHeartbeat := func() { cancelHB(); hb.Wait() }
+	defer stopHeartbeat()
+
+	var timeout, kill <-chan time.Time
+	if job.Timeout > 0 {
+		t := time.NewTimer(job.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	timedOut := false
+	for {
+		select {
+		case <-c.done:
+			stopHeartbeat()
+			return d.finish(ctx, m, c, job, timedOut, log)
+		case err := <-lost:
+			stopHeartbeat()
+			c.signalGroup(syscall.SIGKILL)
+			<-c.done
+			log.Error("lease lost; job stopped", zap.Error(err), zap.String("outcome", "lease_lost"))
+			var de *DispatcherError
+			if !errors.As(err, &de) {
+				err = &DispatcherError{Op: "heartbeat", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: err}
+			}
+			return err
+		case <-timeout:
+			timedOut, timeout = true, nil
+			log.Warn("job ran past its timeout; stopping it", zap.Duration("timeout", job.Timeout))
+			c.signalGroup(syscall.SIGTERM)
+			t := time.NewTimer(d.cfg.KillGrace)
+			defer t.Stop()
+			kill = t.C
+		case <-kill:
+			kill = nil
+			c.signalGroup(syscall.SIGKILL)
+		case <-st.interrupt:
+			stopHeartbeat()
+			sig, stopErr := st.why()
+			cause := Cause{Signal: sig, Reason: "the dispatcher is stopping", ChildRunning: !isClosed(c.done)}
+			if err := d.interrupt(ctx, m, c, job, cause, st.isHard(), log); err != nil {
+				return errors.Join(stopErr, err)
+			}
+			return stopErr
+		}
+	}
+}
+
+// finish applies the outcome of a child that ended (SPEC §4).
+func (d *Dispatcher) finish(ctx context.Context, m *inflight, c *child, job Job, timedOut bool, log *zap.Logger) error {
+	res, state := c.res, c.state
+	log = log.With(zap.Duration("duration", time.Since(c.started)))
+	wpe := func(reason string) *WorkerProcessError {
+		e := &WorkerProcessError{Job: job.Name, MessageID: m.msg.ID, PID: c.pid, ExitCode: state.ExitCode(),
+			Reason: reason, Stderr: c.stderr.bytes()}
+		if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			e.Signal = ws.Signal()
+		}
+		return e
+	}
+	extSignal := externalSignal(c)
+	switch {
+	case res != nil && res.Kind == wire.KindOK && state.Success():
+		if err := d.deleteMessage(ctx, m); err != nil {
+			log.Error("job succeeded but its message could not be deleted", zap.Error(err), zap.String("outcome", "delete_failed"))
+			return err
+		}
+		log.Info("job succeeded", zap.String("outcome", "success"))
+		return nil
+	case timedOut:
+		return d.failed(ctx, m, log, wpe(fmt.Sprintf("ran past its timeout of %s", job.Timeout)))
+	case extSignal != 0:
+		e := wpe("was stopped by a signal the dispatcher did not send")
+		e.Signal = extSignal
+		log.Warn("child killed from outside; cleaning up", zap.Stringer("signal", extSignal))
+		cause := Cause{Signal: extSignal, Reason: fmt.Sprintf("the job's process was stopped by %s", extSignal)}
+		if err := d.interrupt(ctx, m, c, job, cause, false, log); err != nil {
+			return errors.Join(e, err)
+		}
+		return e
+	case res == nil:
+		reason := "exited without reporting a result"
+		if state.Success() {
+			reason = "exited with code 0 without reporting a result (os.Exit in the job?)"
+		}
+		e := wpe(reason)
+		log.Error("child failed", zap.Error(e), zap.String("outcome", "crashed"))
+		return e // left for its visibility to expire; the redrive policy decides
+	case res.Kind == wire.KindPanic:
+		e := wpe(res.Error)
+		e.Reason, e.Stack = "panicked: "+res.Error, res.Stack
+		return d.failed(ctx, m, log, e)
+	case res.Kind == wire.KindPermanent:
+		return d.permanent(ctx, m, log, &JobError{Job: job.Name, MessageID: m.msg.ID, Message: res.Error, Permanent: true})
+	case res.Kind == wire.KindRetry:
+		delay := time.Duration(res.RetryAfterNS)
+		e := &JobError{Job: job.Name, MessageID: m.msg.ID, Message: res.Error, RetryAfter: delay}
+		if err := d.setVisibility(ctx, m, capVisibility(delay, m.received)); err != nil {
+			return errors.Join(e, err)
+		}
+		log.Info("job asked for a retry", zap.Duration("retry_after", delay), zap.String("outcome", "retry"))
+		return e
+	default:
+		return d.failed(ctx, m, log, &JobError{Job: job.Name, MessageID: m.msg.ID, Message: res.Error})
+	}
+}
+
+// externalSignal returns the signal that stopped the child when the
+// dispatcher did not send one, else 0.
+func externalSignal(c *child) syscall.Signal {
+	if c.stoppedByUs() {
+		return 0
+	}
+	if ws, ok := c.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal()
+	}
+	if c.res != nil && c.res.Signal != "" {
+		return signalByName(c.res.Signal)
+	}
+	return 0
+}
+
+func signalByName(name string) syscall.Signal {
+	for s := syscall.Signal(1); s < 65; s++ {
+		if s.String() == name {
+			return s
+		}
+	}
+	return syscall.SIGTERM
+}
+
+// failed applies a retryable failure: the message is left to its
+// visibility timeout.
+func (d *Dispatcher) failed(ctx context.Context, m *inflight, log *zap.Logger, err error) error {
+	log.Warn("job failed; message left for a retry", zap.Error(err), zap.String("outcome", "failed"))
+	return err
+}
+
+// permanent moves the message to the dead-letter queue with jerr as the
+// reason.
+func (d *Dispatcher) permanent(ctx context.Context, m *inflight, log *zap.Logger, jerr *JobError) error {
+	if err := d.deadLetter(ctx, m, jerr.Message); err != nil {
+		log.Error("permanent failure but the message could not be dead-lettered", zap.Error(err), zap.String("outcome", "dead_letter_failed"))
+		return errors.Join(jerr, err)
+	}
+	log.Warn("job failed permanently", zap.String("reason", jerr.Message), zap.String("outcome", "dead_lettered"))
+	return jerr
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,92 @@
+package sqsdispatch
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// receive asks for at most n messages (n is the number of idle slots, so
+// nothing waits in memory while its visibility runs out).
+func (d *Dispatcher) receive(ctx context.Context, n int) ([]*inflight, error) {
+	in := &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(d.cfg.QueueURL),
+		MaxNumberOfMessages:         int32(min(n, 10)),
+		VisibilityTimeout:           int32(d.cfg.VisibilityTimeout / time.Second),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	}
+	if d.cfg.WaitTime > 0 {
+		in.WaitTimeSeconds = int32(d.cfg.WaitTime / time.Second)
+	}
+	start := time.Now()
+	d.receiving.Add(1)
+	out, err := d.cfg.Client.ReceiveMessage(ctx, in)
+	d.receiving.Add(-1)
+	if err != nil {
+		if ctx.Err() != nil {
+			d.lastRecvCancel.Store(time.Now().UnixNano())
+			return nil, ctx.Err()
+		}
+		return nil, &DispatcherError{Op: "ReceiveMessage", Queue: d.cfg.QueueURL, Err: err}
+	}
+	msgs := make([]*inflight, 0, len(out.Messages))
+	for _, sm := range out.Messages {
+		m := &inflight{msg: fromSQS(d.cfg.QueueURL, sm), receipt: aws.ToString(sm.ReceiptHandle), received: start}
+		m.leaseUntil = start.Add(d.cfg.VisibilityTimeout)
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// backoff spaces out retries of a failing call: exponential from 100 ms to
+// 30 s with jitter, giving up once failures have lasted giveUp.
+type backoff struct {
+	giveUp   time.Duration
+	failures int
+	since    time.Time
+}
+
+const (
+	backoffBase = 100 * time.Millisecond
+	backoffMax  = 30 * time.Second
+)
+
+// next records a failure and returns how long to wait before the next try,
+// or false once failures have lasted longer than giveUp.
+func (b *backoff) next(now time.Time) (time.Duration, bool) {
+	if b.failures == 0 {
+		b.since = now
+	}
+	b.failures++
+	if now.Sub(b.since) >= b.giveUp {
+		return 0, false
+	}
+	d := backoffMax
+	if b.failures < 20 {
+		d = min(backoffMax, backoffBase<<(b.failures-1))
+	}
+	d = d/2 + rand.N(d/2+1) // jitter in [d/2, d]
+	if left := b.giveUp - now.Sub(b.since); d > left {
+		d = left
+	}
+	return d, true
+}
+
+func (b *backoff) reset() { b.failures = 0 }
+
+// sleepCtx waits for d or until ctx ends, and reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,215 @@
+package sqsdispatch
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// child is one running child process as its parent sees it.
+type child struct {
+	pid     int
+	started time.Time
+
+	done  chan struct{} // closed once the child was waited for and its result read
+	state *os.ProcessState
+	res   *wire.Result // nil when the child reported nothing
+
+	reqW   *os.File // request pipe, held open as the child's lifeline
+	errR   *os.File
+	errWG  sync.WaitGroup
+	stderr tail
+
+	sigMu    sync.Mutex
+	signaled bool // the dispatcher sent a stopping signal to the group
+}
+
+const (
+	stderrTailBytes = 4 << 10
+	stderrLineBytes = 4 << 10
+	reapWithin      = 2 * time.Second
+)
+
+// spawn starts a child for req. The child is in its own process group, has
+// Pdeathsig set from an OS thread that stays locked until the child is
+// waited for, and gets the request over a pipe.
+func spawn(req wire.Request, log *zap.Logger) (*child, error) {
+	exe, err := proc.ExePath()
+	if err != nil {
+		return nil, err
+	}
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	resR, resW, err := os.Pipe()
+	if err != nil {
+		closeAll(reqR, reqW)
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(reqR, reqW, resR, resW)
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:        exe,
+		Args:        []string{os.Args[0]},
+		Env:         append(os.Environ(), wire.EnvChild+"="+strconv.Itoa(wire.Version)),
+		Stdout:      os.Stdout,
+		Stderr:      errW,
+		ExtraFiles:  []*os.File{reqR, resW},
+		SysProcAttr: proc.SysProcAttr(),
+	}
+	c := &child{done: make(chan struct{}), reqW: reqW, errR: errR, stderr: tail{max: stderrTailBytes}}
+	started := make(chan error, 1)
+	resCh := make(chan *wire.Result, 1)
+	go func() {
+		// Pdeathsig fires when the thread that forked the child ends, so
+		// this goroutine keeps its thread until the child is gone.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		c.state = cmd.ProcessState
+		c.res = <-resCh
+		close(c.done)
+	}()
+	err = <-started
+	closeAll(reqR, resW, errW)
+	if err != nil {
+		closeAll(reqW, resR, errR)
+		return nil, err
+	}
+	c.pid, c.started = cmd.Process.Pid, time.Now()
+	log = log.With(zap.Int("pid", c.pid))
+
+	go func() {
+		defer resR.Close()
+		var res wire.Result
+		if err := wire.Read(resR, &res); err != nil {
+			if !errors.Is(err, wire.ErrNoFrame) {
+				log.Warn("reading child result", zap.Error(err))
+			}
+			resCh <- nil
+			return
+		}
+		resCh <- &res
+	}()
+	c.errWG.Add(1)
+	go c.forwardStderr(log)
+	go func() {
+		if err := wire.Write(reqW, req); err != nil {
+			log.Warn("sending request to child", zap.Error(err))
+		}
+	}()
+	return c, nil
+}
+
+// forwardStderr logs each line the child writes to its stderr and keeps a
+// tail of it for errors. Over-long lines are split.
+func (c *child) forwardStderr(log *zap.Logger) {
+	defer c.errWG.Done()
+	r := bufio.NewReaderSize(c.errR, stderrLineBytes)
+	for {
+		line, err := r.ReadSlice('\n')
+		if len(line) > 0 {
+			c.stderr.write(line)
+			log.Info("child stderr", zap.ByteString("line", trimNewline(line)))
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// signalGroup sends sig to the child's process group and records that the
+// dispatcher, not someone else, is stopping it.
+func (c *child) signalGroup(sig syscall.Signal) {
+	c.sigMu.Lock()
+	if sig != syscall.SIGCONT {
+		c.signaled = true
+	}
+	c.sigMu.Unlock()
+	_ = proc.SignalGroup(c.pid, sig)
+}
+
+func (c *child) stoppedByUs() bool {
+	c.sigMu.Lock()
+	defer c.sigMu.Unlock()
+	return c.signaled
+}
+
+// release kills whatever is left of the child's process group, waits for
+// the child and reaps its re-parented descendants, and closes the pipes.
+// It is safe to call more than once.
+func (c *child) release() {
+	_ = proc.SignalGroup(c.pid, syscall.SIGKILL)
+	<-c.done
+	proc.ReapGroup(c.pid, reapWithin)
+	_ = c.reqW.Close()
+	waitTimeout(&c.errWG, reapWithin)
+	_ = c.errR.Close() // unblocks the reader if a stray process holds the pipe
+	c.errWG.Wait()
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+}
+
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		_ = f.Close()
+	}
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tail) write(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+}
+
+func (t *tail) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.buf...)
+}
