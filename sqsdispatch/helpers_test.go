@@ -23,7 +23,7 @@ import (
 // bundle is what most tests need: a context, fresh queues and a way to
 // build a dispatcher on them.
 type bundle struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	q   fauxqs.Queues
 }
@@ -34,7 +34,7 @@ var nonName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 // setup creates a queue (with a DLQ when spec.MaxReceiveCount > 0) named
 // after the test.
-func setup(t *testing.T, spec fauxqs.QueueSpec) *bundle {
+func setup(t testing.TB, spec fauxqs.QueueSpec) *bundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -71,7 +71,7 @@ func (b *bundle) send(body string, attrs map[string]types.MessageAttributeValue)
 	return sendTo(b.t, b.ctx, b.q.URL, body, attrs, "")
 }
 
-func sendTo(t *testing.T, ctx context.Context, url, body string, attrs map[string]types.MessageAttributeValue, group string) string {
+func sendTo(t testing.TB, ctx context.Context, url, body string, attrs map[string]types.MessageAttributeValue, group string) string {
 	t.Helper()
 	in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body), MessageAttributes: attrs}
 	if group != "" {

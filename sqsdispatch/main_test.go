@@ -20,10 +20,10 @@ var (
 )
 
 const (
-	envOutDir   = "SQSDISPATCH_TEST_OUT"   // inherited by the job children
-	envBare     = "SQSDISPATCH_TEST_BARE"  // exit at once: the bare cost of a re-exec
-	envRunProc  = "SQSDISPATCH_TEST_RUN"   // run a dispatcher in this process (signal tests)
-	envEndpoint = "SQSDISPATCH_TEST_SQS"   // the server's endpoint for such a process
+	envOutDir   = "SQSDISPATCH_TEST_OUT"  // inherited by the job children
+	envBare     = "SQSDISPATCH_TEST_BARE" // exit at once: the bare cost of a re-exec
+	envRunProc  = "SQSDISPATCH_TEST_RUN"  // run a dispatcher in this process (signal tests)
+	envEndpoint = "SQSDISPATCH_TEST_SQS"  // the server's endpoint for such a process
 )
 
 func TestMain(m *testing.M) {

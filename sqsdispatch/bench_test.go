@@ -1,0 +1,86 @@
+package sqsdispatch_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+)
+
+// BenchmarkDispatchNoop measures the wall time per message of DispatchOne
+// with a no-op job (receive, re-exec, handshake, result, delete).
+func BenchmarkDispatchNoop(b *testing.B) {
+	tb := setup(b, fauxqs.QueueSpec{})
+	fill(b, tb.ctx, tb.q.URL, b.N)
+	cfg := tb.config("noop")
+	cfg.Logger = nil
+	d := tb.dispatcher(cfg)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if handled, err := d.DispatchOne(tb.ctx); err != nil || !handled {
+			b.Fatalf("DispatchOne = %v, %v", handled, err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/msg")
+}
+
+// BenchmarkReexecBare measures re-executing this same binary as a process
+// that exits at once: the floor under a child per message.
+func BenchmarkReexecBare(b *testing.B) {
+	exe, _ := os.Executable()
+	env := append(os.Environ(), envBare+"=1")
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(exe)
+		cmd.Env = env
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/exec")
+}
+
+// BenchmarkReceiveDeleteBare measures one SDK receive plus one delete
+// against the same server, with no child: the SQS share of a message.
+func BenchmarkReceiveDeleteBare(b *testing.B) {
+	tb := setup(b, fauxqs.QueueSpec{})
+	fill(b, tb.ctx, tb.q.URL, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		out, err := client.ReceiveMessage(tb.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(tb.q.URL), MaxNumberOfMessages: 1,
+			WaitTimeSeconds: 1, MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			MessageAttributeNames: []string{"All"}})
+		if err != nil || len(out.Messages) != 1 {
+			b.Fatalf("ReceiveMessage: %v", err)
+		}
+		if _, err := client.DeleteMessage(tb.ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(tb.q.URL), ReceiptHandle: out.Messages[0].ReceiptHandle}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/msg")
+}
+
+// fill sends n small messages in batches of ten.
+func fill(b *testing.B, ctx context.Context, url string, n int) {
+	b.Helper()
+	for sent := 0; sent < n; {
+		var entries []types.SendMessageBatchRequestEntry
+		for ; sent < n && len(entries) < 10; sent++ {
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(sent)), MessageBody: aws.String("{}")})
+		}
+		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+		if err != nil || len(out.Failed) > 0 {
+			b.Fatalf("SendMessageBatch: %v %v", err, out)
+		}
+	}
+}

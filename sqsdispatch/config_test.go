@@ -1,0 +1,56 @@
+package sqsdispatch_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	t.Parallel()
+	valid := func() sqsdispatch.Config {
+		return sqsdispatch.Config{Client: client, QueueURL: "http://q", Registry: testRegistry(), Job: "noop"}
+	}
+	tests := []struct {
+		name   string
+		modify func(*sqsdispatch.Config)
+		want   string // substring of the error; "" for no error
+	}{
+		{"defaults", func(*sqsdispatch.Config) {}, ""},
+		{"short visibility gets a shorter heartbeat", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 2 * time.Second }, ""},
+		{"no client", func(c *sqsdispatch.Config) { c.Client = nil }, "Config.Client is required"},
+		{"no queue", func(c *sqsdispatch.Config) { c.QueueURL = "" }, "Config.QueueURL is required"},
+		{"no registry", func(c *sqsdispatch.Config) { c.Registry = nil }, "Config.Registry is required"},
+		{"no job", func(c *sqsdispatch.Config) { c.Job = "" }, "one of Config.Job and Config.Route"},
+		{"unknown job", func(c *sqsdispatch.Config) { c.Job = "nope" }, `Config.Job "nope" is not registered`},
+		{"heartbeat not shorter than visibility", func(c *sqsdispatch.Config) {
+			c.HeartbeatInterval, c.VisibilityTimeout = 60*time.Second, 30*time.Second
+		}, "Config.HeartbeatInterval (1m0s) must be shorter than Config.VisibilityTimeout (30s)"},
+		{"fractional visibility", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 1500 * time.Millisecond }, "Config.VisibilityTimeout (1.5s) must be a whole number of seconds"},
+		{"visibility over 12h", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 13 * time.Hour }, "Config.VisibilityTimeout"},
+		{"wait over 20s", func(c *sqsdispatch.Config) { c.WaitTime = 21 * time.Second }, "Config.WaitTime"},
+		{"negative grace", func(c *sqsdispatch.Config) { c.ShutdownGrace = -time.Second }, "Config.ShutdownGrace (-1s) must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := valid()
+			tt.modify(&cfg)
+			before := cfg
+			_, err := sqsdispatch.New(cfg)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("New: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("New error = %v; want it to contain %q", err, tt.want)
+			case err != nil && !strings.HasPrefix(err.Error(), "sqsdispatch: "):
+				t.Fatalf("error %q lacks the sqsdispatch: prefix", err)
+			}
+			if cfg.HeartbeatInterval != before.HeartbeatInterval || cfg.VisibilityTimeout != before.VisibilityTimeout || cfg.Logger != before.Logger {
+				t.Fatal("New modified the caller's Config")
+			}
+		})
+	}
+}
