@@ -53,6 +53,11 @@ type Config struct {
 	// with the reason.
 	Route func(*Message) (string, error)
 
+	// Retry decides the delay before a failed job's message is delivered
+	// again (job errors, panics, timeouts). Defaults to nil: the message
+	// is left to its visibility timeout. See ExponentialBackoff.
+	Retry RetryPolicy
+
 	// VisibilityTimeout is the lease each heartbeat renews, in whole
 	// seconds. Defaults to VisibilityTimeoutDefault.
 	VisibilityTimeout time.Duration
@@ -150,6 +155,11 @@ func (c Config) validate() error {
 	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}} {
 		if f.d < 0 {
 			return fmt.Errorf("sqsdispatch: Config.%s (%s) must not be negative", f.name, f.d)
+		}
+	}
+	if b, ok := c.Retry.(ExponentialBackoff); ok {
+		if err := b.validate(); err != nil {
+			return err
 		}
 	}
 	if c.CleanupTimeout+cleanupMargin > maxVisibility {

@@ -35,6 +35,8 @@ func testRegistry() *sqsdispatch.Registry {
 	reg.Handle(sqsdispatch.Job{Name: "grandchild", Run: jobGrandchild, Timeout: 30 * time.Second})
 	reg.Handle(sqsdispatch.Job{Name: "grandchild-timeout", Run: jobGrandchild, Timeout: time.Second})
 	registerInterruptJobs(reg)
+	registerJobAPIJobs(reg)
+	registerExampleJobs(reg)
 	return reg
 }
 

@@ -176,10 +176,18 @@ func signalByName(name string) syscall.Signal {
 	return syscall.SIGTERM
 }
 
-// failed applies a retryable failure: the message is left to its
-// visibility timeout.
+// failed applies a retryable failure: the retry policy's delay, or else
+// the message is left to its visibility timeout.
 func (d *Dispatcher) failed(ctx context.Context, m *inflight, log *zap.Logger, err error) error {
-	log.Warn("job failed; message left for a retry", zap.Error(err), zap.String("outcome", "failed"))
+	if d.cfg.Retry == nil {
+		log.Warn("job failed; message left for a retry", zap.Error(err), zap.String("outcome", "failed"))
+		return err
+	}
+	delay := capVisibility(d.cfg.Retry.Delay(m.msg.ReceiveCount), m.received)
+	if verr := d.setVisibility(ctx, m, delay); verr != nil {
+		return errors.Join(err, verr)
+	}
+	log.Warn("job failed; message retried after a delay", zap.Error(err), zap.Duration("retry_after", delay), zap.String("outcome", "retry"))
 	return err
 }
 

@@ -17,3 +17,19 @@ func (d *Dispatcher) route(m *Message) (string, error) {
 	}
 	return name, nil
 }
+
+// RouteByAttribute returns a Config.Route that takes the job name from the
+// message attribute name (a String attribute). A message without it is a
+// permanent failure.
+func RouteByAttribute(name string) func(*Message) (string, error) {
+	return func(m *Message) (string, error) {
+		a, ok := m.MessageAttributes[name]
+		switch {
+		case !ok:
+			return "", fmt.Errorf("message has no %q attribute to route it by", name)
+		case a.BinaryValue != nil || a.StringValue == "":
+			return "", fmt.Errorf("routing attribute %q is not a non-empty string", name)
+		}
+		return a.StringValue, nil
+	}
+}
