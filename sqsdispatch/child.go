@@ -37,8 +37,9 @@ const (
 	exitRefused = 2 // no valid handshake: started by hand or by another version
 )
 
-// handshakeTimeout bounds how long a child waits for its request.
-const handshakeTimeout = 30 * time.Second
+// handshakeTimeout bounds how long a child waits for its request. A spare
+// child waits here, so it exceeds Config.PrespawnMaxIdle's limit.
+const handshakeTimeout = 10 * time.Minute
 
 // Init must be the first call in main (and in TestMain). In an ordinary
 // process it returns at once. In a child that the dispatcher re-executed, it

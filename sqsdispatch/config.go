@@ -27,6 +27,11 @@ const (
 	// GiveUpAfterDefault is how long receive errors are ridden out before
 	// Run returns.
 	GiveUpAfterDefault = 5 * time.Minute
+	// PrespawnMaxIdleDefault is how long a spare child may wait for a
+	// message before it is replaced.
+	PrespawnMaxIdleDefault = time.Minute
+	// maxPrespawnIdle stays well inside a child's handshake timeout.
+	maxPrespawnIdle = 5 * time.Minute
 )
 
 // Limits set by SQS.
@@ -40,8 +45,15 @@ const (
 type Config struct {
 	// Client makes the SQS calls. Required; *sqs.Client satisfies it.
 	Client Client
-	// QueueURL is the queue to consume. Required.
+	// QueueURL is the queue to consume. Exactly one of QueueURL and
+	// QueueURLs must be set.
 	QueueURL string
+	// QueueURLs are several queues in strict priority order, highest
+	// first: a lower queue is polled only when every higher one returned
+	// nothing. Only the lowest queue long-polls, so a higher queue's new
+	// message may wait up to WaitTime to be seen. Each message's
+	// dead-letter moves follow its own queue's redrive policy.
+	QueueURLs []string
 	// Registry holds the jobs. Required; the child processes must build the
 	// same registry and call Init with it first thing in main.
 	Registry *Registry
@@ -86,6 +98,30 @@ type Config struct {
 	// Defaults to GiveUpAfterDefault.
 	GiveUpAfter time.Duration
 
+	// Concurrency is the number of jobs run at once, each in its own
+	// child. Receives ask for at most as many messages as there are idle
+	// slots. Defaults to 1.
+	Concurrency int
+	// MaxJobs retires the dispatcher after it has started this many jobs:
+	// it stops receiving, lets the running jobs finish and Run returns
+	// ErrRetired. Defaults to 0: no limit.
+	MaxJobs int
+	// MaxLifetime retires the dispatcher, as MaxJobs does, once it has
+	// run this long. Defaults to 0: no limit.
+	MaxLifetime time.Duration
+	// Prespawn keeps a spare child per slot started and waiting at the
+	// handshake, so a message does not wait for a process to start. A
+	// spare runs exactly one job, dies with the parent like any child, and
+	// is replaced once it has waited PrespawnMaxIdle.
+	Prespawn bool
+	// PrespawnMaxIdle bounds how long a spare child waits for a message,
+	// at most 5 minutes. Defaults to PrespawnMaxIdleDefault.
+	PrespawnMaxIdle time.Duration
+	// RequireDLQ makes Run refuse to start on a queue without a redrive
+	// policy. Without one, a message that must be dead-lettered stays in
+	// its queue and is retried; Run only warns. Defaults to false.
+	RequireDLQ bool
+
 	// Logger receives structured logs, including the children's stderr
 	// lines. Defaults to zap.NewNop().
 	Logger *zap.Logger
@@ -106,6 +142,9 @@ func (c Config) withDefaults() Config {
 	c.CleanupTimeout = cmp.Or(c.CleanupTimeout, CleanupTimeoutDefault)
 	c.KillGrace = cmp.Or(c.KillGrace, KillGraceDefault)
 	c.GiveUpAfter = cmp.Or(c.GiveUpAfter, GiveUpAfterDefault)
+	c.Concurrency = cmp.Or(c.Concurrency, 1)
+	c.PrespawnMaxIdle = cmp.Or(c.PrespawnMaxIdle, PrespawnMaxIdleDefault)
+	c.QueueURLs = append([]string(nil), c.QueueURLs...)
 	if c.StopSignals == nil {
 		c.StopSignals = DefaultStopSignals()
 	} else {
@@ -122,14 +161,27 @@ func (c Config) validate() error {
 	switch {
 	case c.Client == nil:
 		return errors.New("sqsdispatch: Config.Client is required")
-	case c.QueueURL == "":
-		return errors.New("sqsdispatch: Config.QueueURL is required")
+	case c.QueueURL == "" && len(c.QueueURLs) == 0:
+		return errors.New("sqsdispatch: Config.QueueURL (or Config.QueueURLs) is required")
+	case c.QueueURL != "" && len(c.QueueURLs) > 0:
+		return errors.New("sqsdispatch: Config.QueueURL and Config.QueueURLs are mutually exclusive")
 	case c.Registry == nil:
 		return errors.New("sqsdispatch: Config.Registry is required")
 	case c.Job == "" && c.Route == nil:
 		return errors.New("sqsdispatch: one of Config.Job and Config.Route is required")
 	case c.Job != "" && c.Route != nil:
 		return errors.New("sqsdispatch: Config.Job and Config.Route are mutually exclusive")
+	}
+	for i, u := range c.QueueURLs {
+		if u == "" {
+			return fmt.Errorf("sqsdispatch: Config.QueueURLs[%d] is empty", i)
+		}
+	}
+	if c.Concurrency < 1 || c.MaxJobs < 0 {
+		return fmt.Errorf("sqsdispatch: Config.Concurrency (%d) must be positive and Config.MaxJobs (%d) not negative", c.Concurrency, c.MaxJobs)
+	}
+	if c.PrespawnMaxIdle < 0 || c.PrespawnMaxIdle > maxPrespawnIdle {
+		return fmt.Errorf("sqsdispatch: Config.PrespawnMaxIdle (%s) must be between 0 and %s", c.PrespawnMaxIdle, maxPrespawnIdle)
 	}
 	if c.Job != "" {
 		if _, ok := c.Registry.Lookup(c.Job); !ok {
@@ -152,7 +204,7 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}} {
+	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}, {"MaxLifetime", c.MaxLifetime}} {
 		if f.d < 0 {
 			return fmt.Errorf("sqsdispatch: Config.%s (%s) must not be negative", f.name, f.d)
 		}

@@ -21,7 +21,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"defaults", func(*sqsdispatch.Config) {}, ""},
 		{"short visibility gets a shorter heartbeat", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 2 * time.Second }, ""},
 		{"no client", func(c *sqsdispatch.Config) { c.Client = nil }, "Config.Client is required"},
-		{"no queue", func(c *sqsdispatch.Config) { c.QueueURL = "" }, "Config.QueueURL is required"},
+		{"no queue", func(c *sqsdispatch.Config) { c.QueueURL = "" }, "Config.QueueURL (or Config.QueueURLs) is required"},
 		{"no registry", func(c *sqsdispatch.Config) { c.Registry = nil }, "Config.Registry is required"},
 		{"no job", func(c *sqsdispatch.Config) { c.Job = "" }, "one of Config.Job and Config.Route"},
 		{"unknown job", func(c *sqsdispatch.Config) { c.Job = "nope" }, `Config.Job "nope" is not registered`},

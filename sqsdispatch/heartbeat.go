@@ -2,13 +2,14 @@ package sqsdispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 )
 
@@ -63,14 +64,49 @@ func (d *Dispatcher) setVisibility(ctx context.Context, m *inflight, vis time.Du
 	return nil
 }
 
-// heartbeat keeps m invisible until ctx ends. It sends the reason on lost
-// and returns when the lease is gone: the receipt handle was rejected, or
-// transient failures lasted until the lease ran out.
-func (d *Dispatcher) heartbeat(ctx context.Context, m *inflight, lost chan<- error) {
-	log := d.log.With(zap.String("message_id", m.msg.ID), zap.String("job", m.job))
-	interval := d.cfg.HeartbeatInterval
-	retry := min(interval, time.Second)
-	t := time.NewTimer(interval)
+// heartbeats renews the leases of every message the dispatcher holds, in
+// ChangeMessageVisibilityBatch calls of up to ten. A failed entry affects
+// only its own message: a rejected receipt handle, or transient failures
+// that last until its lease runs out, report the message lost.
+type heartbeats struct {
+	d  *Dispatcher
+	mu sync.Mutex
+	hs map[*inflight]*hbState
+}
+
+type hbState struct {
+	due  time.Time  // next extension
+	lost chan error // receives at most one error
+}
+
+func newHeartbeats(d *Dispatcher) *heartbeats {
+	return &heartbeats{d: d, hs: make(map[*inflight]*hbState)}
+}
+
+// add starts renewing m's lease. The channel reports a lost lease.
+func (h *heartbeats) add(m *inflight) <-chan error {
+	st := &hbState{due: time.Now().Add(h.d.cfg.HeartbeatInterval), lost: make(chan error, 1)}
+	h.mu.Lock()
+	h.hs[m] = st
+	h.mu.Unlock()
+	return st.lost
+}
+
+// remove stops renewing m's lease; it takes effect before the next batch.
+func (h *heartbeats) remove(m *inflight) {
+	h.mu.Lock()
+	delete(h.hs, m)
+	h.mu.Unlock()
+}
+
+// tick is how often the manager looks for leases due.
+func (h *heartbeats) tick() time.Duration {
+	return max(10*time.Millisecond, min(h.d.cfg.HeartbeatInterval/5, time.Second))
+}
+
+// run renews due leases until ctx ends.
+func (h *heartbeats) run(ctx context.Context) {
+	t := time.NewTicker(h.tick())
 	defer t.Stop()
 	for {
 		select {
@@ -78,33 +114,105 @@ func (d *Dispatcher) heartbeat(ctx context.Context, m *inflight, lost chan<- err
 			return
 		case <-t.C:
 		}
-		next := interval
-		if vis := capVisibility(d.cfg.VisibilityTimeout, m.received); vis >= time.Second {
-			callCtx, cancel := context.WithDeadline(ctx, m.lease())
-			err := d.setVisibility(callCtx, m, vis)
-			cancel()
-			switch {
-			case err == nil:
-			case ctx.Err() != nil:
-				return
-			case isLeaseGone(err):
-				lost <- fmt.Errorf("%w: %w", ErrLeaseLost, err)
-				return
-			default:
-				log.Warn("heartbeat failed; retrying", zap.Error(err), zap.Time("lease_until", m.lease()))
-				next = retry
+		byQueue := map[string][]*inflight{}
+		now := time.Now()
+		h.mu.Lock()
+		for m, st := range h.hs {
+			if !now.Before(st.due) {
+				byQueue[m.msg.Queue] = append(byQueue[m.msg.Queue], m)
 			}
 		}
-		if left := time.Until(m.lease()); left <= 0 {
-			lost <- &DispatcherError{Op: "heartbeat", Queue: m.msg.Queue, MessageID: m.msg.ID,
-				Err: fmt.Errorf("%w: the visibility timeout ran out", ErrLeaseLost)}
-			return
-		} else if left < next {
-			next = left
+		h.mu.Unlock()
+		for queue, ms := range byQueue {
+			for len(ms) > 0 {
+				n := min(len(ms), 10)
+				h.extend(ctx, queue, ms[:n])
+				ms = ms[n:]
+			}
 		}
-		t.Reset(next)
 	}
 }
 
-// leaseLost reports whether err says the lease is gone.
-func leaseLost(err error) bool { return errors.Is(err, ErrLeaseLost) }
+// extend renews up to ten leases of one queue in one call.
+func (h *heartbeats) extend(ctx context.Context, queue string, ms []*inflight) {
+	cfg := h.d.cfg
+	in := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(queue)}
+	var sent []*inflight
+	for _, m := range ms {
+		vis := capVisibility(cfg.VisibilityTimeout, m.received)
+		if vis < time.Second { // SQS's 12-hour limit: nothing left to extend
+			h.checkExpiry(m, cfg.HeartbeatInterval)
+			continue
+		}
+		in.Entries = append(in.Entries, types.ChangeMessageVisibilityBatchRequestEntry{
+			Id: aws.String(strconv.Itoa(len(sent))), ReceiptHandle: aws.String(m.receipt),
+			VisibilityTimeout: int32(vis / time.Second)})
+		sent = append(sent, m)
+	}
+	if len(sent) == 0 {
+		return
+	}
+	start := time.Now()
+	callCtx, cancel := context.WithTimeout(ctx, cfg.VisibilityTimeout)
+	out, err := cfg.Client.ChangeMessageVisibilityBatch(callCtx, in)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	retry := min(cfg.HeartbeatInterval, time.Second)
+	if err != nil {
+		h.d.log.Warn("heartbeat batch failed; retrying", zap.String("queue", queue), zap.Int("messages", len(sent)), zap.Error(err))
+		for _, m := range sent {
+			h.checkExpiry(m, retry)
+		}
+		return
+	}
+	failed := make(map[int]types.BatchResultErrorEntry, len(out.Failed))
+	for _, f := range out.Failed {
+		i, _ := strconv.Atoi(aws.ToString(f.Id))
+		failed[i] = f
+	}
+	for i, m := range sent {
+		f, bad := failed[i]
+		switch {
+		case !bad:
+			m.extended(start, time.Duration(in.Entries[i].VisibilityTimeout)*time.Second)
+			h.reschedule(m, cfg.HeartbeatInterval)
+		case leaseGoneCode(aws.ToString(f.Code), aws.ToString(f.Message)):
+			h.lose(m, fmt.Errorf("%w: %s: %s", ErrLeaseLost, aws.ToString(f.Code), aws.ToString(f.Message)))
+		default:
+			h.d.log.Warn("heartbeat failed; retrying", zap.String("message_id", m.msg.ID),
+				zap.String("code", aws.ToString(f.Code)), zap.String("error", aws.ToString(f.Message)))
+			h.checkExpiry(m, retry)
+		}
+	}
+}
+
+// checkExpiry reports m lost if its lease ran out, else tries again after
+// retry (or when the lease ends, if sooner).
+func (h *heartbeats) checkExpiry(m *inflight, retry time.Duration) {
+	left := time.Until(m.lease())
+	if left <= 0 {
+		h.lose(m, fmt.Errorf("%w: the visibility timeout ran out", ErrLeaseLost))
+		return
+	}
+	h.reschedule(m, min(retry, left))
+}
+
+func (h *heartbeats) reschedule(m *inflight, after time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st, ok := h.hs[m]; ok {
+		st.due = time.Now().Add(after)
+	}
+}
+
+func (h *heartbeats) lose(m *inflight, err error) {
+	h.mu.Lock()
+	st, ok := h.hs[m]
+	delete(h.hs, m)
+	h.mu.Unlock()
+	if ok {
+		st.lost <- &DispatcherError{Op: "heartbeat", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: err}
+	}
+}

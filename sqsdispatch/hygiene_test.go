@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -85,8 +86,13 @@ func TestChildStartedByHandRefuses(t *testing.T) {
 // lostLease is a client whose heartbeats find the receipt handle invalid.
 type lostLease struct{ sqsdispatch.Client }
 
-func (lostLease) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
-	return nil, &smithy.GenericAPIError{Code: "ReceiptHandleIsInvalid", Message: "The input receipt handle is invalid."}
+func (lostLease) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	out := &sqs.ChangeMessageVisibilityBatchOutput{}
+	for _, e := range in.Entries {
+		out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ReceiptHandleIsInvalid"),
+			Message: aws.String("The input receipt handle is invalid."), SenderFault: true})
+	}
+	return out, nil
 }
 
 func TestLostLeaseStopsTheChild(t *testing.T) {

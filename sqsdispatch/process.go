@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"syscall"
 	"time"
 
@@ -28,7 +27,7 @@ func (d *Dispatcher) process(ctx context.Context, m *inflight, st *stopper) erro
 	job, _ := d.cfg.Registry.Lookup(name)
 	log = log.With(zap.String("job", name))
 
-	c, err := spawn(wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeRun, Job: name, Message: m.msg.toWire()}, log)
+	c, err := d.childFor(wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeRun, Job: name, Message: m.msg.toWire()}, log)
 	if err != nil {
 		werr := &WorkerProcessError{Job: name, MessageID: m.msg.ID, ExitCode: -1, Reason: "could not be started",
 			Err: fmt.Errorf("%w: %w", ErrChildStart, err)}
@@ -42,11 +41,8 @@ func (d *Dispatcher) process(ctx context.Context, m *inflight, st *stopper) erro
 	log = log.With(zap.Int("pid", c.pid))
 	log.Debug("child started")
 
-	hbCtx, cancelHB := context.WithCancel(ctx)
-	lost := make(chan error, 1)
-	var hb sync.WaitGroup
-	hb.Go(func() { d.heartbeat(hbCtx, m, lost) })
-	stopHeartbeat := func() { cancelHB(); hb.Wait() }
+	lost := d.hb.add(m)
+	stopHeartbeat := func() { d.hb.remove(m) }
 	defer stopHeartbeat()
 
 	var timeout, kill <-chan time.Time
@@ -62,14 +58,9 @@ func (d *Dispatcher) process(ctx context.Context, m *inflight, st *stopper) erro
 			stopHeartbeat()
 			return d.finish(ctx, m, c, job, timedOut, log)
 		case err := <-lost:
-			stopHeartbeat()
 			c.signalGroup(syscall.SIGKILL)
 			<-c.done
 			log.Error("lease lost; job stopped", zap.Error(err), zap.String("outcome", "lease_lost"))
-			var de *DispatcherError
-			if !errors.As(err, &de) {
-				err = &DispatcherError{Op: "heartbeat", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: err}
-			}
 			return err
 		case <-timeout:
 			timedOut, timeout = true, nil
@@ -91,6 +82,17 @@ func (d *Dispatcher) process(ctx context.Context, m *inflight, st *stopper) erro
 			return stopErr
 		}
 	}
+}
+
+// childFor starts the child for req, or hands req to a spare child.
+func (d *Dispatcher) childFor(req wire.Request, log *zap.Logger) (*child, error) {
+	if sp := d.spares.Load(); sp != nil {
+		if c := sp.take(); c != nil {
+			c.send(req, log)
+			return c, nil
+		}
+	}
+	return spawn(req, log)
 }
 
 // finish applies the outcome of a child that ended (SPEC §4).

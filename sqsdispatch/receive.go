@@ -10,17 +10,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// receive asks for at most n messages (n is the number of idle slots, so
-// nothing waits in memory while its visibility runs out).
+// receive asks the queues in priority order for at most n messages (n is
+// the number of idle slots, so nothing waits in memory while its
+// visibility runs out) and returns the first non-empty answer. Only the
+// last queue long-polls.
 func (d *Dispatcher) receive(ctx context.Context, n int) ([]*inflight, error) {
+	for i, q := range d.queueURLs {
+		longPoll := i == len(d.queueURLs)-1
+		msgs, err := d.receiveFrom(ctx, q, n, longPoll)
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
+		}
+	}
+	return nil, nil
+}
+
+func (d *Dispatcher) receiveFrom(ctx context.Context, queue string, n int, longPoll bool) ([]*inflight, error) {
 	in := &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(d.cfg.QueueURL),
+		QueueUrl:                    aws.String(queue),
 		MaxNumberOfMessages:         int32(min(n, 10)),
 		VisibilityTimeout:           int32(d.cfg.VisibilityTimeout / time.Second),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
 	}
-	if d.cfg.WaitTime > 0 {
+	// The SDK leaves a zero WaitTimeSeconds out of the request, so a
+	// higher-priority queue polls with its own ReceiveMessageWaitTimeSeconds
+	// (Run warns unless that is 0).
+	if longPoll && d.cfg.WaitTime > 0 {
 		in.WaitTimeSeconds = int32(d.cfg.WaitTime / time.Second)
 	}
 	start := time.Now()
@@ -32,11 +48,11 @@ func (d *Dispatcher) receive(ctx context.Context, n int) ([]*inflight, error) {
 			d.lastRecvCancel.Store(time.Now().UnixNano())
 			return nil, ctx.Err()
 		}
-		return nil, &DispatcherError{Op: "ReceiveMessage", Queue: d.cfg.QueueURL, Err: err}
+		return nil, &DispatcherError{Op: "ReceiveMessage", Queue: queue, Err: err}
 	}
 	msgs := make([]*inflight, 0, len(out.Messages))
 	for _, sm := range out.Messages {
-		m := &inflight{msg: fromSQS(d.cfg.QueueURL, sm), receipt: aws.ToString(sm.ReceiptHandle), received: start}
+		m := &inflight{msg: fromSQS(queue, sm), receipt: aws.ToString(sm.ReceiptHandle), received: start}
 		m.leaseUntil = start.Add(d.cfg.VisibilityTimeout)
 		msgs = append(msgs, m)
 	}
@@ -44,7 +60,7 @@ func (d *Dispatcher) receive(ctx context.Context, n int) ([]*inflight, error) {
 }
 
 // backoff spaces out retries of a failing call: exponential from 100 ms to
-// 30 s with jitter, giving up once failures have lasted giveUp.
+// 5 s with jitter (so service resumes within seconds of an outage's end), giving up once failures have lasted giveUp.
 type backoff struct {
 	giveUp   time.Duration
 	failures int
@@ -53,7 +69,7 @@ type backoff struct {
 
 const (
 	backoffBase = 100 * time.Millisecond
-	backoffMax  = 30 * time.Second
+	backoffMax  = 5 * time.Second
 )
 
 // next records a failure and returns how long to wait before the next try,

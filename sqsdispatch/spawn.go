@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,8 @@ type child struct {
 
 	sigMu    sync.Mutex
 	signaled bool // the dispatcher sent a stopping signal to the group
+
+	log atomic.Pointer[zap.Logger] // tags the child's stderr lines
 }
 
 const (
@@ -41,10 +44,20 @@ const (
 	reapWithin      = 2 * time.Second
 )
 
-// spawn starts a child for req. The child is in its own process group, has
-// Pdeathsig set from an OS thread that stays locked until the child is
-// waited for, and gets the request over a pipe.
+// spawn starts a child and sends it req.
 func spawn(req wire.Request, log *zap.Logger) (*child, error) {
+	c, err := startChild(log)
+	if err != nil {
+		return nil, err
+	}
+	c.send(req, log)
+	return c, nil
+}
+
+// startChild starts a child that waits for its request. The child is in
+// its own process group and has Pdeathsig set from an OS thread that stays
+// locked until the child is waited for.
+func startChild(log *zap.Logger) (*child, error) {
 	exe, err := proc.ExePath()
 	if err != nil {
 		return nil, err
@@ -98,6 +111,7 @@ func spawn(req wire.Request, log *zap.Logger) (*child, error) {
 	}
 	c.pid, c.started = cmd.Process.Pid, time.Now()
 	log = log.With(zap.Int("pid", c.pid))
+	c.log.Store(log)
 
 	go func() {
 		defer resR.Close()
@@ -112,25 +126,33 @@ func spawn(req wire.Request, log *zap.Logger) (*child, error) {
 		resCh <- &res
 	}()
 	c.errWG.Add(1)
-	go c.forwardStderr(log)
+	go c.forwardStderr()
+	return c, nil
+}
+
+// send hands the child its request; log (tagged with the message) then
+// receives the child's stderr lines. The write does not block the caller.
+func (c *child) send(req wire.Request, log *zap.Logger) {
+	log = log.With(zap.Int("pid", c.pid))
+	c.log.Store(log)
+	c.started = time.Now()
 	go func() {
-		if err := wire.Write(reqW, req); err != nil {
+		if err := wire.Write(c.reqW, req); err != nil {
 			log.Warn("sending request to child", zap.Error(err))
 		}
 	}()
-	return c, nil
 }
 
 // forwardStderr logs each line the child writes to its stderr and keeps a
 // tail of it for errors. Over-long lines are split.
-func (c *child) forwardStderr(log *zap.Logger) {
+func (c *child) forwardStderr() {
 	defer c.errWG.Done()
 	r := bufio.NewReaderSize(c.errR, stderrLineBytes)
 	for {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
 			c.stderr.write(line)
-			log.Info("child stderr", zap.ByteString("line", trimNewline(line)))
+			c.log.Load().Info("child stderr", zap.ByteString("line", trimNewline(line)))
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return

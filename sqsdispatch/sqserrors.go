@@ -34,16 +34,14 @@ func isFatal(err error) bool {
 	return false
 }
 
-// isLeaseGone reports whether a visibility change failed because the
-// receipt handle no longer holds the message.
-func isLeaseGone(err error) bool {
-	switch code := errorCode(err); code {
+// leaseGoneCode reports whether a visibility change failed with this code
+// and message because the receipt handle no longer holds the message.
+func leaseGoneCode(code, msg string) bool {
+	switch code {
 	case "ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight":
 		return true
 	case "InvalidParameterValue":
-		var api smithy.APIError
-		errors.As(err, &api)
-		return strings.Contains(strings.ToLower(api.ErrorMessage()), "receipt")
+		return strings.Contains(strings.ToLower(msg), "receipt")
 	}
 	return false
 }
