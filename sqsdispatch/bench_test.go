@@ -38,6 +38,7 @@ func BenchmarkDispatchNoop(b *testing.B) {
 func BenchmarkReexecBare(b *testing.B) {
 	exe, _ := os.Executable()
 	env := append(os.Environ(), envBare+"=1")
+	cpu := readCPU()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		cmd := exec.Command(exe)
@@ -47,6 +48,7 @@ func BenchmarkReexecBare(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/exec")
+	cpu.report(b, b.N)
 }
 
 // BenchmarkReceiveDeleteBare measures one SDK receive plus one delete
@@ -55,6 +57,7 @@ func BenchmarkReceiveDeleteBare(b *testing.B) {
 	tb := setup(b, fauxqs.QueueSpec{})
 	fill(b, tb.ctx, tb.q.URL, b.N)
 	b.ResetTimer()
+	cpu := readCPU()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		out, err := client.ReceiveMessage(tb.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(tb.q.URL), MaxNumberOfMessages: 1,
@@ -68,6 +71,7 @@ func BenchmarkReceiveDeleteBare(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/msg")
+	cpu.report(b, b.N)
 }
 
 // fill sends n small messages in batches of ten.

@@ -96,10 +96,13 @@ func runChild(reg *Registry, version string) int {
 	ctx, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	var stoppedBy syscall.Signal
 	sigSeen := make(chan struct{})
 	go func() {
+		// Enabling signal delivery starts a runtime thread; doing it here
+		// lets the job start meanwhile. Until it is done a SIGTERM has its
+		// default action, which is what an early stop wants anyway.
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 		for s := range sigs {
 			if !proc.ParentAlive(ppid) {
 				proc.KillOwnGroup()
@@ -122,30 +125,20 @@ func runChild(reg *Registry, version string) int {
 }
 
 func readRequest(r io.Reader) (*wire.Request, error) {
-	type read struct {
-		req wire.Request
-		err error
+	timer := time.AfterFunc(handshakeTimeout, func() {
+		os.Exit(refuse("this process is a job child of a dispatcher and cannot be started by hand (no handshake within %s)", handshakeTimeout))
+	})
+	defer timer.Stop()
+	var req wire.Request
+	switch err := wire.Read(r, &req); {
+	case err != nil:
+		return nil, fmt.Errorf("no handshake from a parent: %v", err)
+	case req.Magic != wire.Magic:
+		return nil, errors.New("the handshake is not a dispatcher's")
+	case req.Version != wire.Version:
+		return nil, fmt.Errorf("parent speaks protocol %d, this binary %d", req.Version, wire.Version)
 	}
-	ch := make(chan read, 1)
-	go func() {
-		var rd read
-		rd.err = wire.Read(r, &rd.req)
-		ch <- rd
-	}()
-	select {
-	case rd := <-ch:
-		switch {
-		case rd.err != nil:
-			return nil, fmt.Errorf("no handshake from a parent: %v", rd.err)
-		case rd.req.Magic != wire.Magic:
-			return nil, errors.New("the handshake is not a dispatcher's")
-		case rd.req.Version != wire.Version:
-			return nil, fmt.Errorf("parent speaks protocol %d, this binary %d", rd.req.Version, wire.Version)
-		}
-		return &rd.req, nil
-	case <-time.After(handshakeTimeout):
-		return nil, fmt.Errorf("no handshake within %s", handshakeTimeout)
-	}
+	return &req, nil
 }
 
 func report(w *os.File, res wire.Result) int {

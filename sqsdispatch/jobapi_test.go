@@ -29,7 +29,7 @@ func runUntil(t *testing.T, d *sqsdispatch.Dispatcher, what string, cond func() 
 			t.Errorf("Run = %v; want ErrStopped", err)
 		}
 	}()
-	waitFor(t, 30*time.Second, what, func() bool {
+	waitFor(t, time.Minute, what, func() bool {
 		select {
 		case err := <-done:
 			done <- err

@@ -37,6 +37,7 @@ func testRegistry() *sqsdispatch.Registry {
 	registerInterruptJobs(reg)
 	registerJobAPIJobs(reg)
 	registerExampleJobs(reg)
+	registerScaleJobs(reg)
 	return reg
 }
 

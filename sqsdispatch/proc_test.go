@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +30,11 @@ type procConfig struct {
 	Visibility     time.Duration `json:"visibility"`
 	CleanupTimeout time.Duration `json:"cleanup_timeout"`
 	ShutdownGrace  time.Duration `json:"shutdown_grace"`
+	Concurrency    int           `json:"concurrency"`
+	Prespawn       bool          `json:"prespawn"`
+	// RSSRounds, when set, makes the process run one retiring Run per
+	// entry (MaxJobs = the entry) and print its RSS after each.
+	RSSRounds []int `json:"rss_rounds"`
 }
 
 // runDispatcherProcess is the body of a test binary started as a
@@ -43,15 +52,52 @@ func runDispatcherProcess() {
 	}
 	c := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv(envEndpoint)) })
 	log, _ := zap.NewDevelopment()
-	d, err := sqsdispatch.New(sqsdispatch.Config{Client: c, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
+	cfg := sqsdispatch.Config{Client: c, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
-		WaitTime: time.Second, KillGrace: time.Second, Logger: log})
+		WaitTime: time.Second, KillGrace: time.Second, Logger: log, Concurrency: pc.Concurrency, Prespawn: pc.Prespawn}
+	if len(pc.RSSRounds) > 0 {
+		runRSSRounds(cfg, pc.RSSRounds)
+	}
+	d, err := sqsdispatch.New(cfg)
 	if err != nil {
 		sqsdispatch.Exit(err)
 	}
 	err = d.Run(ctx)
 	log.Info("Run returned", zap.Error(err))
 	sqsdispatch.Exit(err)
+}
+
+// runRSSRounds runs one dispatcher through retiring rounds of jobs and
+// prints the process's resident set size after each.
+func runRSSRounds(cfg sqsdispatch.Config, rounds []int) {
+	cfg.Logger = nil
+	total := 0
+	for _, n := range rounds {
+		cfg.MaxJobs = n
+		d, err := sqsdispatch.New(cfg)
+		if err != nil {
+			sqsdispatch.Exit(err)
+		}
+		if err := d.Run(context.Background()); !errors.Is(err, sqsdispatch.ErrRetired) {
+			sqsdispatch.Exit(err)
+		}
+		total += n
+		runtime.GC()
+		fmt.Printf("rss_after %d %d\n", total, rssBytes())
+	}
+	sqsdispatch.Exit(nil)
+}
+
+// rssBytes reads this process's VmRSS.
+func rssBytes() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // dispatcherProc is a dispatcher running in a child process of the test.

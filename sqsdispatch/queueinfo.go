@@ -53,7 +53,7 @@ func (c *queueCache) info(ctx context.Context, client Client, url string) (*queu
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll},
 	})
 	if err != nil {
-		return nil, &DispatcherError{Op: "GetQueueAttributes", Queue: url, Err: err}
+		return nil, sqsError("GetQueueAttributes", url, "", err)
 	}
 	qi, err := parseQueueInfo(url, out.Attributes)
 	if err != nil {
@@ -109,7 +109,7 @@ func (c *queueCache) urlForARN(ctx context.Context, client Client, arn string) (
 	}
 	out, err := client.GetQueueUrl(ctx, in)
 	if err != nil {
-		return "", &DispatcherError{Op: "GetQueueUrl", Queue: arn, Err: err}
+		return "", sqsError("GetQueueUrl", arn, "", err)
 	}
 	if c.urls == nil {
 		c.urls = make(map[string]string)

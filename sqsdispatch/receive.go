@@ -48,7 +48,7 @@ func (d *Dispatcher) receiveFrom(ctx context.Context, queue string, n int, longP
 			d.lastRecvCancel.Store(time.Now().UnixNano())
 			return nil, ctx.Err()
 		}
-		return nil, &DispatcherError{Op: "ReceiveMessage", Queue: queue, Err: err}
+		return nil, sqsError("ReceiveMessage", queue, "", err)
 	}
 	msgs := make([]*inflight, 0, len(out.Messages))
 	for _, sm := range out.Messages {

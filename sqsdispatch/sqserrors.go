@@ -2,6 +2,7 @@ package sqsdispatch
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -17,21 +18,34 @@ func errorCode(err error) string {
 	return ""
 }
 
-// isFatal reports whether a receive error will not go away by retrying:
-// the queue is missing, access is denied, or the credentials are bad.
-func isFatal(err error) bool {
+// isFatal reports whether an error will not go away by retrying: the
+// queue is missing, access is denied, or the credentials are bad.
+func isFatal(err error) bool { return fatalReason(err) != "" }
+
+// fatalReason says in words why err will not go away by retrying, or "".
+func fatalReason(err error) string {
 	var signing *v4.SigningError
 	if errors.As(err, &signing) {
-		return true
+		return "no usable AWS credentials"
 	}
 	switch errorCode(err) {
-	case "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
-		"AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
-		"UnrecognizedClientException", "SignatureDoesNotMatch", "ExpiredToken",
-		"InvalidSecurity", "KmsAccessDenied", "InvalidAddress":
-		return true
+	case "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "InvalidAddress":
+		return "the queue does not exist"
+	case "AccessDenied", "AccessDeniedException", "KmsAccessDenied":
+		return "access to the queue is denied"
+	case "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "ExpiredToken", "InvalidSecurity":
+		return "the AWS credentials are invalid or expired"
 	}
-	return false
+	return ""
+}
+
+// sqsError wraps an SQS call's error, saying in words why it is fatal when
+// it is.
+func sqsError(op, queue, msgID string, err error) *DispatcherError {
+	if why := fatalReason(err); why != "" {
+		err = fmt.Errorf("%s: %w", why, err)
+	}
+	return &DispatcherError{Op: op, Queue: queue, MessageID: msgID, Err: err}
 }
 
 // leaseGoneCode reports whether a visibility change failed with this code

@@ -129,3 +129,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// PID is the server process's pid (for measuring its CPU use).
+func (s *Server) PID() int { return s.cmd.Process.Pid }

@@ -2,12 +2,13 @@
 // it re-executes: a version-stamped request that carries the job name and the
 // message over a pipe, and a result that comes back as plain data.
 //
-// Frames are a 4-byte big-endian length followed by that many bytes of JSON.
+// Frames are a 4-byte big-endian length followed by that many bytes of a
+// compact binary encoding (codec.go).
 package wire
 
 import (
+	"encoding"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,38 +39,38 @@ const (
 
 // Attribute is one SQS message attribute.
 type Attribute struct {
-	DataType    string `json:"t"`
-	StringValue string `json:"s,omitempty"`
-	BinaryValue []byte `json:"b,omitempty"`
+	DataType    string
+	StringValue string
+	BinaryValue []byte
 }
 
 // Message is the message as the child sees it.
 type Message struct {
-	ID                string               `json:"id"`
-	Queue             string               `json:"queue"`
-	Body              string               `json:"body"`
-	Attributes        map[string]string    `json:"attrs,omitempty"`
-	MessageAttributes map[string]Attribute `json:"mattrs,omitempty"`
-	ReceiveCount      int                  `json:"rc"`
+	ID                string
+	Queue             string
+	Body              string
+	Attributes        map[string]string
+	MessageAttributes map[string]Attribute
+	ReceiveCount      int
 }
 
 // Cause tells a cleanup why it runs.
 type Cause struct {
-	Signal       int    `json:"signal,omitempty"`
-	Reason       string `json:"reason"`
-	ChildRunning bool   `json:"child_running"`
-	Attempt      int    `json:"attempt"`
+	Signal       int
+	Reason       string
+	ChildRunning bool
+	Attempt      int
 }
 
 // Request is what the parent sends a child first.
 type Request struct {
-	Magic     string  `json:"magic"`
-	Version   int     `json:"version"`
-	Mode      string  `json:"mode"`
-	Job       string  `json:"job"`
-	TimeoutNS int64   `json:"timeout_ns,omitempty"`
-	Message   Message `json:"message"`
-	Cause     *Cause  `json:"cause,omitempty"`
+	Magic     string
+	Version   int
+	Mode      string
+	Job       string
+	TimeoutNS int64
+	Message   Message
+	Cause     *Cause
 }
 
 // Result kinds.
@@ -83,18 +84,18 @@ const (
 
 // Result is what a child reports before it exits.
 type Result struct {
-	Kind         string `json:"kind"`
-	Error        string `json:"error,omitempty"`
-	RetryAfterNS int64  `json:"retry_after_ns,omitempty"`
-	Stack        string `json:"stack,omitempty"`
+	Kind         string
+	Error        string
+	RetryAfterNS int64
+	Stack        string
 	// Signal names the signal that made the child stop its job early
 	// (for example "terminated"), when one did.
-	Signal string `json:"signal,omitempty"`
+	Signal string
 }
 
 // Write writes v as one frame.
-func Write(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
+func Write(w io.Writer, v encoding.BinaryMarshaler) error {
+	b, err := v.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("encode frame: %w", err)
 	}
@@ -112,7 +113,7 @@ func Write(w io.Writer, v any) error {
 var ErrNoFrame = errors.New("no frame")
 
 // Read reads one frame into v.
-func Read(r io.Reader, v any) error {
+func Read(r io.Reader, v encoding.BinaryUnmarshaler) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -128,5 +129,5 @@ func Read(r io.Reader, v any) error {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return fmt.Errorf("read frame body: %w", err)
 	}
-	return json.Unmarshal(b, v)
+	return v.UnmarshalBinary(b)
 }
