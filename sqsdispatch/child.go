@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"syscall"
@@ -65,6 +66,11 @@ func refuse(format string, args ...any) int {
 func runChild(reg *Registry, version string) int {
 	ppid := os.Getppid()
 	_ = os.Unsetenv(wire.EnvChild) // the job's own subprocesses are not children of ours
+	if os.Getenv(envStartProcs) != "" {
+		_ = os.Unsetenv("GOMAXPROCS")
+		_ = os.Unsetenv(envStartProcs)
+		runtime.SetDefaultGOMAXPROCS()
+	}
 	if version != strconv.Itoa(wire.Version) {
 		return refuse("child protocol version %q does not match this binary's %d; the parent and child must be the same build", version, wire.Version)
 	}

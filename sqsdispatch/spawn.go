@@ -79,7 +79,7 @@ func startChild(log *zap.Logger) (*child, error) {
 	cmd := &exec.Cmd{
 		Path:        exe,
 		Args:        []string{os.Args[0]},
-		Env:         append(os.Environ(), wire.EnvChild+"="+strconv.Itoa(wire.Version)),
+		Env:         childEnv(),
 		Stdout:      os.Stdout,
 		Stderr:      errW,
 		ExtraFiles:  []*os.File{reqR, resW},
@@ -141,6 +141,22 @@ func (c *child) send(req wire.Request, log *zap.Logger) {
 			log.Warn("sending request to child", zap.Error(err))
 		}
 	}()
+}
+
+// envStartProcs tells a child that the parent set GOMAXPROCS=1 only for
+// its start-up, and that it must restore the default before the job runs.
+const envStartProcs = "SQSDISPATCH_START_PROCS"
+
+// childEnv is the parent's environment plus the child marker. Unless the
+// user set GOMAXPROCS, a child starts with one P, which makes the runtime's
+// and the packages' initialisation cheaper, and restores the default
+// (container-aware) setting in Init before the job runs.
+func childEnv() []string {
+	env := append(os.Environ(), wire.EnvChild+"="+strconv.Itoa(wire.Version))
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		env = append(env, "GOMAXPROCS=1", envStartProcs+"=1")
+	}
+	return env
 }
 
 // forwardStderr logs each line the child writes to its stderr and keeps a
