@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,22 +50,31 @@ func TestHeartbeatKeepsALongJobsMessageFromOtherConsumers(t *testing.T) {
 	cfg.VisibilityTimeout = 2 * time.Second
 	d := b.dispatcher(cfg)
 
+	type result struct {
+		handled bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		h, err := d.DispatchOne(b.ctx)
+		done <- result{h, err}
+	}()
+	readPID(t, id, "pid", 10*time.Second) // the job runs: now try to steal its message
 	var stolen atomic.Int32
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for !isDone(done) {
-			for _, m := range receive(t, b.ctx, b.q.URL, 1) {
-				stolen.Add(1)
-				t.Errorf("second consumer received message %s while its job ran", aws.ToString(m.MessageId))
-			}
+	var res result
+	for polling := true; polling; {
+		for _, m := range receive(t, b.ctx, b.q.URL, 1) {
+			stolen.Add(1)
+			t.Errorf("second consumer received message %s while its job ran", aws.ToString(m.MessageId))
 		}
-	})
-	handled, err := d.DispatchOne(b.ctx)
-	close(done)
-	wg.Wait()
-	if err != nil || !handled {
-		t.Fatalf("DispatchOne = %v, %v; want true, nil", handled, err)
+		select {
+		case res = <-done:
+			polling = false
+		default:
+		}
+	}
+	if res.err != nil || !res.handled {
+		t.Fatalf("DispatchOne = %v, %v; want true, nil", res.handled, res.err)
 	}
 	if _, err := os.Stat(outFile(id, "runs")); err != nil {
 		t.Fatalf("job did not complete: %v", err)
