@@ -30,6 +30,9 @@ const (
 	// PrespawnMaxIdleDefault is how long a spare child may wait for a
 	// message before it is replaced.
 	PrespawnMaxIdleDefault = time.Minute
+	// MemorySampleIntervalDefault is how often a job with a memory limit
+	// is measured.
+	MemorySampleIntervalDefault = time.Second
 	// maxPrespawnIdle stays well inside a child's handshake timeout.
 	maxPrespawnIdle = 5 * time.Minute
 )
@@ -122,9 +125,25 @@ type Config struct {
 	// its queue and is retried; Run only warns. Defaults to false.
 	RequireDLQ bool
 
+	// MaxRSS is the memory limit, in bytes, of a job's process tree when
+	// its Job.MaxRSS is 0. A job over it is killed and fails with a
+	// *WorkerProcessError. Defaults to 0: no limit.
+	MaxRSS int64
+	// MemorySampleInterval is how often a job with a memory limit has its
+	// process tree measured. Defaults to MemorySampleIntervalDefault.
+	MemorySampleInterval time.Duration
+
 	// Logger receives structured logs, including the children's stderr
 	// lines. Defaults to zap.NewNop().
 	Logger *zap.Logger
+	// LogBodies adds message bodies to the "message received" log line.
+	// Defaults to false: bodies may hold personal data or secrets.
+	LogBodies bool
+	// Metrics receives measurements. Defaults to NopMetrics.
+	Metrics Metrics
+	// StatusOnSIGUSR1 makes Run log a status line per busy slot when the
+	// process receives SIGUSR1. Defaults to false.
+	StatusOnSIGUSR1 bool
 }
 
 // DefaultStopSignals returns the signals Run stops on when
@@ -153,6 +172,10 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
+	if c.Metrics == nil {
+		c.Metrics = NopMetrics{}
+	}
+	c.MemorySampleInterval = cmp.Or(c.MemorySampleInterval, MemorySampleIntervalDefault)
 	return c
 }
 
@@ -180,6 +203,9 @@ func (c Config) validate() error {
 	if c.Concurrency < 1 || c.MaxJobs < 0 {
 		return fmt.Errorf("sqsdispatch: Config.Concurrency (%d) must be positive and Config.MaxJobs (%d) not negative", c.Concurrency, c.MaxJobs)
 	}
+	if c.MaxRSS < 0 {
+		return fmt.Errorf("sqsdispatch: Config.MaxRSS (%d) must not be negative", c.MaxRSS)
+	}
 	if c.PrespawnMaxIdle < 0 || c.PrespawnMaxIdle > maxPrespawnIdle {
 		return fmt.Errorf("sqsdispatch: Config.PrespawnMaxIdle (%s) must be between 0 and %s", c.PrespawnMaxIdle, maxPrespawnIdle)
 	}
@@ -204,7 +230,7 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}, {"MaxLifetime", c.MaxLifetime}} {
+	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}, {"MaxLifetime", c.MaxLifetime}, {"MemorySampleInterval", c.MemorySampleInterval}} {
 		if f.d < 0 {
 			return fmt.Errorf("sqsdispatch: Config.%s (%s) must not be negative", f.name, f.d)
 		}

@@ -27,6 +27,7 @@ type Dispatcher struct {
 	queueURLs []string // in priority order
 	queues    queueCache
 	hb        *heartbeats
+	slots     slotTable
 	spares    atomic.Pointer[spares] // set while Run runs with Prespawn
 	busy      atomic.Bool
 

@@ -65,6 +65,7 @@ func (d *Dispatcher) deadLetter(ctx context.Context, m *inflight, reason string)
 	if err := d.deleteMessage(ctx, m); err != nil {
 		return err
 	}
+	d.cfg.Metrics.DeadLettered(m.msg.Queue, m.job)
 	d.log.Info("message moved to dead-letter queue", zap.String("message_id", m.msg.ID),
 		zap.String("job", m.job), zap.String("dlq", dlqURL), zap.String("reason", reason))
 	return nil

@@ -161,8 +161,9 @@ func (h *heartbeats) extend(ctx context.Context, queue string, ms []*inflight) {
 	}
 	retry := min(cfg.HeartbeatInterval, time.Second)
 	if err != nil {
-		h.d.log.Warn("heartbeat batch failed; retrying", zap.String("queue", queue), zap.Int("messages", len(sent)), zap.Error(err))
+		h.d.log.Warn("heartbeat failed; retrying", zap.String("queue", queue), zap.Int("messages", len(sent)), zap.Error(err))
 		for _, m := range sent {
+			cfg.Metrics.HeartbeatFailed(queue)
 			h.checkExpiry(m, retry)
 		}
 		return
@@ -179,8 +180,10 @@ func (h *heartbeats) extend(ctx context.Context, queue string, ms []*inflight) {
 			m.extended(start, time.Duration(in.Entries[i].VisibilityTimeout)*time.Second)
 			h.reschedule(m, cfg.HeartbeatInterval)
 		case leaseGoneCode(aws.ToString(f.Code), aws.ToString(f.Message)):
+			cfg.Metrics.HeartbeatFailed(queue)
 			h.lose(m, fmt.Errorf("%w: %s: %s", ErrLeaseLost, aws.ToString(f.Code), aws.ToString(f.Message)))
 		default:
+			cfg.Metrics.HeartbeatFailed(queue)
 			h.d.log.Warn("heartbeat failed; retrying", zap.String("message_id", m.msg.ID),
 				zap.String("code", aws.ToString(f.Code)), zap.String("error", aws.ToString(f.Message)))
 			h.checkExpiry(m, retry)

@@ -38,6 +38,7 @@ func testRegistry() *sqsdispatch.Registry {
 	registerJobAPIJobs(reg)
 	registerExampleJobs(reg)
 	registerScaleJobs(reg)
+	registerObservabilityJobs(reg)
 	return reg
 }
 

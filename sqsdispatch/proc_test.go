@@ -25,13 +25,14 @@ import (
 
 // procConfig configures a dispatcher run in a process of its own.
 type procConfig struct {
-	Queue          string        `json:"queue"`
-	Job            string        `json:"job"`
-	Visibility     time.Duration `json:"visibility"`
-	CleanupTimeout time.Duration `json:"cleanup_timeout"`
-	ShutdownGrace  time.Duration `json:"shutdown_grace"`
-	Concurrency    int           `json:"concurrency"`
-	Prespawn       bool          `json:"prespawn"`
+	Queue           string        `json:"queue"`
+	Job             string        `json:"job"`
+	Visibility      time.Duration `json:"visibility"`
+	CleanupTimeout  time.Duration `json:"cleanup_timeout"`
+	ShutdownGrace   time.Duration `json:"shutdown_grace"`
+	Concurrency     int           `json:"concurrency"`
+	Prespawn        bool          `json:"prespawn"`
+	StatusOnSIGUSR1 bool          `json:"status_on_sigusr1"`
 	// RSSRounds, when set, makes the process run one retiring Run per
 	// entry (MaxJobs = the entry) and print its RSS after each.
 	RSSRounds []int `json:"rss_rounds"`
@@ -54,7 +55,8 @@ func runDispatcherProcess() {
 	log, _ := zap.NewDevelopment()
 	cfg := sqsdispatch.Config{Client: c, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
-		WaitTime: time.Second, KillGrace: time.Second, Logger: log, Concurrency: pc.Concurrency, Prespawn: pc.Prespawn}
+		WaitTime: time.Second, KillGrace: time.Second, Logger: log, Concurrency: pc.Concurrency, Prespawn: pc.Prespawn,
+		StatusOnSIGUSR1: pc.StatusOnSIGUSR1}
 	if len(pc.RSSRounds) > 0 {
 		runRSSRounds(cfg, pc.RSSRounds)
 	}

@@ -3,7 +3,10 @@ package sqsdispatch
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -55,8 +58,25 @@ func (d *Dispatcher) receiveFrom(ctx context.Context, queue string, n int, longP
 		m := &inflight{msg: fromSQS(queue, sm), receipt: aws.ToString(sm.ReceiptHandle), received: start}
 		m.leaseUntil = start.Add(d.cfg.VisibilityTimeout)
 		msgs = append(msgs, m)
+		d.received(m)
 	}
 	return msgs, nil
+}
+
+// received logs and counts a received message. Its body is logged only
+// with Config.LogBodies.
+func (d *Dispatcher) received(m *inflight) {
+	var age time.Duration
+	if ms, err := strconv.ParseInt(m.msg.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+		age = max(0, time.Since(time.UnixMilli(ms)))
+	}
+	d.cfg.Metrics.MessageReceived(m.msg.Queue, age)
+	fields := []zap.Field{zap.String("queue", m.msg.Queue), zap.String("message_id", m.msg.ID),
+		zap.Int("receive_count", m.msg.ReceiveCount), zap.Duration("age", age)}
+	if d.cfg.LogBodies {
+		fields = append(fields, zap.String("body", m.msg.Body))
+	}
+	d.log.Info("message received", fields...)
 }
 
 // backoff spaces out retries of a failing call: exponential from 100 ms to

@@ -35,6 +35,11 @@ type Job struct {
 	// group gets SIGTERM and, after Config.KillGrace, SIGKILL; the outcome
 	// is a *WorkerProcessError. Zero means no limit.
 	Timeout time.Duration
+	// MaxRSS limits, in bytes, the resident memory of the job's process
+	// and everything it started, sampled every
+	// Config.MemorySampleInterval. A job over it is killed; the outcome is
+	// a *WorkerProcessError naming the limit. Zero means Config.MaxRSS.
+	MaxRSS int64
 }
 
 // Registry maps job names to jobs. The parent and every child build the same
@@ -63,8 +68,8 @@ func (r *Registry) Handle(job Job) {
 		panic("sqsdispatch: Registry.Handle: Job.Name is empty")
 	case job.Run == nil:
 		panic(fmt.Sprintf("sqsdispatch: Registry.Handle: Job.Run of %q is nil", job.Name))
-	case job.Timeout < 0:
-		panic(fmt.Sprintf("sqsdispatch: Registry.Handle: Job.Timeout of %q is negative", job.Name))
+	case job.Timeout < 0 || job.MaxRSS < 0:
+		panic(fmt.Sprintf("sqsdispatch: Registry.Handle: Job.Timeout or Job.MaxRSS of %q is negative", job.Name))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

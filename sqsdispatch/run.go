@@ -38,6 +38,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer func() { stopBG(); bg.Wait() }()
 	bg.Go(func() { d.watchStops(ctx, st, bgCtx.Done()) })
 	bg.Go(func() { d.hb.run(bgCtx) })
+	if d.cfg.StatusOnSIGUSR1 {
+		bg.Go(func() { d.dumpStatusOnSIGUSR1(bgCtx.Done()) })
+	}
+	d.log.Info("dispatcher started", zap.Strings("queues", d.queueURLs), zap.Int("slots", d.cfg.Concurrency))
+	defer func() { d.log.Info("dispatcher stopped") }()
 
 	if err := d.startupChecks(ctx, st); err != nil {
 		return err
@@ -50,6 +55,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	l := &loop{d: d, st: st, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(), fatal: make(chan error, 1)}
 	retired := l.receiveUntilDone(ctx)
+	d.log.Info("dispatcher shutting down: no more receives; waiting for running jobs")
 	l.jobs.Wait()
 	select {
 	case err := <-l.fatal:
