@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -24,17 +24,18 @@ func registerObservabilityJobs(reg *sqsdispatch.Registry) {
 		time.Sleep(3 * time.Second)
 		return record(m)
 	})
-	// hog allocates past its 100 MiB limit, notes when, and waits.
+	// hog allocates, 1 MiB at a time, up to three times its 100 MiB limit,
+	// notes when it is about to pass the limit, and waits.
 	reg.Handle(sqsdispatch.Job{Name: "hog", MaxRSS: hogLimit, Run: func(_ context.Context, m *sqsdispatch.Message) error {
 		var chunks [][]byte
 		noted := false
-		for range 30 { // up to 300 MiB, 10 MiB at a time
-			c := make([]byte, 10<<20)
+		for range 300 {
+			c := make([]byte, 1<<20)
 			for i := range c {
 				c[i] = byte(i)
 			}
 			chunks = append(chunks, c)
-			if !noted && selfRSS() > hogLimit {
+			if !noted && selfRSS() > hogLimit-8<<20 {
 				noted = true
 				now := strconv.FormatInt(time.Now().UnixNano(), 10)
 				if err := os.WriteFile(outFile(m.ID, "over"), []byte(now), 0o644); err != nil {

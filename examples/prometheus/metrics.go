@@ -1,0 +1,69 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// promMetrics exports the dispatcher's measurements as Prometheus metrics.
+type promMetrics struct {
+	received   *prometheus.CounterVec
+	age        *prometheus.HistogramVec
+	spawn      *prometheus.HistogramVec
+	jobs       *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	heartbeats *prometheus.CounterVec
+	dlq        *prometheus.CounterVec
+	peakRSS    *prometheus.HistogramVec
+	cpu        *prometheus.CounterVec
+}
+
+func newPromMetrics(reg prometheus.Registerer) *promMetrics {
+	m := &promMetrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_messages_received_total",
+			Help: "Messages received."}, []string{"queue"}),
+		age: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sqsdispatch_message_age_seconds",
+			Help: "Age of messages when received.", Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"queue"}),
+		spawn: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sqsdispatch_child_spawn_seconds",
+			Help: "Time to get a child holding the message.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14)}, []string{"job"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_jobs_total",
+			Help: "Messages finished, by outcome."}, []string{"job", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sqsdispatch_job_duration_seconds",
+			Help: "Time from receive to outcome.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 12)}, []string{"job", "outcome"}),
+		heartbeats: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_heartbeat_failures_total",
+			Help: "Failed lease extensions."}, []string{"queue"}),
+		dlq: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_dead_lettered_total",
+			Help: "Messages moved to a dead-letter queue."}, []string{"queue", "job"}),
+		peakRSS: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sqsdispatch_child_peak_rss_bytes",
+			Help: "Peak resident memory of each job's child.", Buckets: prometheus.ExponentialBuckets(1<<20, 2, 14)}, []string{"job"}),
+		cpu: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_child_cpu_seconds_total",
+			Help: "CPU time used by job children."}, []string{"job", "mode"}),
+	}
+	reg.MustRegister(m.received, m.age, m.spawn, m.jobs, m.duration, m.heartbeats, m.dlq, m.peakRSS, m.cpu)
+	return m
+}
+
+func (m *promMetrics) MessageReceived(queue string, age time.Duration) {
+	m.received.WithLabelValues(queue).Inc()
+	m.age.WithLabelValues(queue).Observe(age.Seconds())
+}
+
+func (m *promMetrics) ChildSpawned(job string, latency time.Duration) {
+	m.spawn.WithLabelValues(job).Observe(latency.Seconds())
+}
+
+func (m *promMetrics) JobFinished(job, outcome string, d time.Duration) {
+	m.jobs.WithLabelValues(job, outcome).Inc()
+	m.duration.WithLabelValues(job, outcome).Observe(d.Seconds())
+}
+
+func (m *promMetrics) HeartbeatFailed(queue string) { m.heartbeats.WithLabelValues(queue).Inc() }
+
+func (m *promMetrics) DeadLettered(queue, job string) { m.dlq.WithLabelValues(queue, job).Inc() }
+
+func (m *promMetrics) ChildUsage(job string, peakRSS int64, user, sys time.Duration) {
+	m.peakRSS.WithLabelValues(job).Observe(float64(peakRSS))
+	m.cpu.WithLabelValues(job, "user").Add(user.Seconds())
+	m.cpu.WithLabelValues(job, "system").Add(sys.Seconds())
+}
