@@ -46,13 +46,13 @@ func BenchmarkThroughput(b *testing.B) {
 
 // BenchmarkDispatcherRSS runs 20,000 no-op messages through one dispatcher
 // process (Concurrency 4, spare children) and reports its resident set size
-// after 1,000 and after 20,000 messages. Each iteration is a full run.
+// after 1,000, 10,000 and 20,000 messages. Each iteration is a full run.
 func BenchmarkDispatcherRSS(b *testing.B) {
 	for range b.N {
 		tb := setup(b, fauxqs.QueueSpec{})
 		fill(b, tb.ctx, tb.q.URL, 20000)
 		cmd := exec.Command(os.Args[0])
-		pc := fmt.Sprintf(`{"queue": %q, "job": "noop", "concurrency": 4, "prespawn": true, "rss_rounds": [1000, 19000]}`, tb.q.URL)
+		pc := fmt.Sprintf(`{"queue": %q, "job": "noop", "concurrency": 4, "prespawn": true, "rss_rounds": [1000, 9000, 10000]}`, tb.q.URL)
 		cmd.Env = append(os.Environ(), envRunProc+"="+pc)
 		out, err := cmd.Output()
 		if err != nil {
