@@ -74,17 +74,23 @@ func BenchmarkReceiveDeleteBare(b *testing.B) {
 	cpu.report(b, b.N)
 }
 
-// fill sends n small messages in batches of ten.
-func fill(b *testing.B, ctx context.Context, url string, n int) {
-	b.Helper()
+// fill sends n "{}" messages in batches of ten.
+func fill(tb testing.TB, ctx context.Context, url string, n int) {
+	tb.Helper()
+	fillWith(tb, ctx, url, n, func(int) string { return "{}" })
+}
+
+// fillWith sends n messages, the i-th with body(i), in batches of ten.
+func fillWith(tb testing.TB, ctx context.Context, url string, n int, body func(i int) string) {
+	tb.Helper()
 	for sent := 0; sent < n; {
 		var entries []types.SendMessageBatchRequestEntry
 		for ; sent < n && len(entries) < 10; sent++ {
-			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(sent)), MessageBody: aws.String("{}")})
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(sent)), MessageBody: aws.String(body(sent))})
 		}
 		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 		if err != nil || len(out.Failed) > 0 {
-			b.Fatalf("SendMessageBatch: %v %v", err, out)
+			tb.Fatalf("SendMessageBatch: %v %+v", err, out)
 		}
 	}
 }

@@ -124,7 +124,7 @@ func runChild(reg *Registry, version string) int {
 	res := runRequest(ctx, reg, req)
 	select {
 	case <-sigSeen:
-		res.Signal = stoppedBy.String()
+		res.Signal = int(stoppedBy)
 	default:
 	}
 	return report(resPipe, res)

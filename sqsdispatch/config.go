@@ -200,8 +200,11 @@ func (c Config) validate() error {
 			return fmt.Errorf("sqsdispatch: Config.QueueURLs[%d] is empty", i)
 		}
 	}
-	if c.Concurrency < 1 || c.MaxJobs < 0 {
-		return fmt.Errorf("sqsdispatch: Config.Concurrency (%d) must be positive and Config.MaxJobs (%d) not negative", c.Concurrency, c.MaxJobs)
+	if c.Concurrency < 1 {
+		return fmt.Errorf("sqsdispatch: Config.Concurrency (%d) must be positive", c.Concurrency)
+	}
+	if c.MaxJobs < 0 {
+		return fmt.Errorf("sqsdispatch: Config.MaxJobs (%d) must not be negative", c.MaxJobs)
 	}
 	if c.MaxRSS < 0 {
 		return fmt.Errorf("sqsdispatch: Config.MaxRSS (%d) must not be negative", c.MaxRSS)

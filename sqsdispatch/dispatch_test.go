@@ -154,13 +154,12 @@ func asWorkerError(t *testing.T, err error) *sqsdispatch.WorkerProcessError {
 func TestPermanentMovesToTheDLQByteForByte(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	body := "çà et là — 東京 ✓ \x01? no: tab\tnewline\n"
+	body := "çà et là — 東京 ✓ tab\tnewline\n"
 	bin := []byte{0, 1, 2, 0xff, 0xfe, 'x'}
 	attrs := map[string]types.MessageAttributeValue{
 		"kind": strAttr("téléchargement"),
 		"blob": {DataType: aws.String("Binary"), BinaryValue: bin},
 	}
-	body = strings.ReplaceAll(body, "\x01", "") // SQS forbids control characters
 	b.send(body, attrs)
 
 	handled, err := b.dispatcher(b.config("permanent")).DispatchOne(b.ctx)

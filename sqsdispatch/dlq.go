@@ -2,7 +2,6 @@ package sqsdispatch
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -60,7 +59,7 @@ func (d *Dispatcher) deadLetter(ctx context.Context, m *inflight, reason string)
 		in.MessageDeduplicationId = aws.String(dedupID(m.msg.ID))
 	}
 	if _, err := d.cfg.Client.SendMessage(ctx, in); err != nil {
-		return &DispatcherError{Op: "SendMessage (dead-letter)", Queue: dlqURL, MessageID: m.msg.ID, Err: err}
+		return sqsError("SendMessage (dead-letter)", dlqURL, m.msg.ID, err)
 	}
 	if err := d.deleteMessage(ctx, m); err != nil {
 		return err
@@ -139,7 +138,7 @@ func (d *Dispatcher) deleteMessage(ctx context.Context, m *inflight) error {
 		ReceiptHandle: aws.String(m.receipt),
 	})
 	if err != nil {
-		return &DispatcherError{Op: "DeleteMessage", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: fmt.Errorf("%w", err)}
+		return sqsError("DeleteMessage", m.msg.Queue, m.msg.ID, err)
 	}
 	return nil
 }

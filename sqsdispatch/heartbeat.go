@@ -58,7 +58,7 @@ func (d *Dispatcher) setVisibility(ctx context.Context, m *inflight, vis time.Du
 		VisibilityTimeout: secs,
 	})
 	if err != nil {
-		return &DispatcherError{Op: "ChangeMessageVisibility", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: err}
+		return sqsError("ChangeMessageVisibility", m.msg.Queue, m.msg.ID, err)
 	}
 	m.extended(start, time.Duration(secs)*time.Second)
 	return nil
@@ -77,18 +77,23 @@ type heartbeats struct {
 type hbState struct {
 	due  time.Time  // next extension
 	lost chan error // receives at most one error
+	gone bool       // the lease is lost: no more extensions
 }
 
 func newHeartbeats(d *Dispatcher) *heartbeats {
 	return &heartbeats{d: d, hs: make(map[*inflight]*hbState)}
 }
 
-// add starts renewing m's lease. The channel reports a lost lease.
+// add starts renewing m's lease, or keeps renewing it if it already is (a
+// FIFO message waiting for its group). The channel reports a lost lease.
 func (h *heartbeats) add(m *inflight) <-chan error {
-	st := &hbState{due: time.Now().Add(h.d.cfg.HeartbeatInterval), lost: make(chan error, 1)}
 	h.mu.Lock()
-	h.hs[m] = st
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	st, ok := h.hs[m]
+	if !ok {
+		st = &hbState{due: time.Now().Add(h.d.cfg.HeartbeatInterval), lost: make(chan error, 1)}
+		h.hs[m] = st
+	}
 	return st.lost
 }
 
@@ -118,7 +123,7 @@ func (h *heartbeats) run(ctx context.Context) {
 		now := time.Now()
 		h.mu.Lock()
 		for m, st := range h.hs {
-			if !now.Before(st.due) {
+			if !st.gone && !now.Before(st.due) {
 				byQueue[m.msg.Queue] = append(byQueue[m.msg.Queue], m)
 			}
 		}
@@ -210,12 +215,13 @@ func (h *heartbeats) reschedule(m *inflight, after time.Duration) {
 	}
 }
 
+// lose reports m's lease lost. The entry stays (without extensions) until
+// remove, so an add in between returns the channel holding the loss.
 func (h *heartbeats) lose(m *inflight, err error) {
 	h.mu.Lock()
-	st, ok := h.hs[m]
-	delete(h.hs, m)
-	h.mu.Unlock()
-	if ok {
+	defer h.mu.Unlock()
+	if st, ok := h.hs[m]; ok && !st.gone {
+		st.gone = true
 		st.lost <- &DispatcherError{Op: "heartbeat", Queue: m.msg.Queue, MessageID: m.msg.ID, Err: err}
 	}
 }

@@ -55,7 +55,7 @@ func (d *Dispatcher) interrupt(ctx context.Context, m *inflight, c *child, job J
 		if err := d.deadLetter(ctx, m, reason); err != nil {
 			return errors.Join(cleanupErr, err)
 		}
-		log.Warn("interrupted job could not be cleaned up; message dead-lettered", zap.String("outcome", "dead_lettered"))
+		log.Warn("interrupted job could not be cleaned up; message dead-lettered", zap.String("outcome", OutcomeDeadLettered))
 		return nil
 	}
 	qi, err := d.queues.info(ctx, d.cfg.Client, m.msg.Queue)
@@ -66,14 +66,14 @@ func (d *Dispatcher) interrupt(ctx context.Context, m *inflight, c *child, job J
 		if err := d.deadLetter(ctx, m, cause.Reason+"; the queue allows no retries (maxReceiveCount 1)"); err != nil {
 			return err
 		}
-		log.Info("interrupted message dead-lettered: queue allows no retries", zap.String("outcome", "dead_lettered"))
+		log.Info("interrupted message dead-lettered: queue allows no retries", zap.String("outcome", OutcomeDeadLettered))
 		return nil
 	}
 	delay := d.giveBackDelay(qi)
 	if err := d.setVisibility(ctx, m, delay); err != nil {
 		return err
 	}
-	log.Info("interrupted message given back", zap.Duration("visible_in", delay), zap.String("outcome", "given_back"))
+	log.Info("interrupted message given back", zap.Duration("visible_in", delay), zap.String("outcome", OutcomeInterrupted))
 	return nil
 }
 

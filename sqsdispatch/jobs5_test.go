@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,13 +108,4 @@ func ledgerStats(t *testing.T, evs []ledgerEvent, messages int) (maxRunning int)
 		t.Fatalf("%d messages ran in %d processes; want a process each", messages, len(pids))
 	}
 	return maxRunning
-}
-
-func itoaSorted(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k, v := range m {
-		keys = append(keys, k+"="+strconv.Itoa(v))
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, " ")
 }

@@ -105,7 +105,7 @@ func rssBytes() int64 {
 // dispatcherProc is a dispatcher running in a child process of the test.
 type dispatcherProc struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *syncWriter
 	done chan struct{}
 }
 
@@ -115,8 +115,8 @@ func startDispatcherProcess(t *testing.T, pc procConfig) *dispatcherProc {
 	b, _ := json.Marshal(pc)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), envRunProc+"="+string(b))
-	p := &dispatcherProc{cmd: cmd, logs: new(bytes.Buffer), done: make(chan struct{})}
-	cmd.Stderr = &syncWriter{w: p.logs}
+	p := &dispatcherProc{cmd: cmd, logs: &syncWriter{w: new(bytes.Buffer)}, done: make(chan struct{})}
+	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func startDispatcherProcess(t *testing.T, pc procConfig) *dispatcherProc {
 }
 
 func (p *dispatcherProc) output() string {
-	return p.cmd.Stderr.(*syncWriter).String()
+	return p.logs.String()
 }
 
 // wait waits for the process to end and returns its state.
@@ -148,5 +148,3 @@ func (p *dispatcherProc) wait(t *testing.T, within time.Duration) *os.ProcessSta
 }
 
 func (p *dispatcherProc) pid() int { return p.cmd.Process.Pid }
-
-func (p *dispatcherProc) String() string { return fmt.Sprintf("dispatcher pid %d", p.pid()) }

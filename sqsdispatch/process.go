@@ -1,6 +1,7 @@
 package sqsdispatch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ func (d *Dispatcher) runMessage(ctx context.Context, m *inflight, st *stopper, l
 
 	lost := d.hb.add(m)
 	defer d.hb.remove(m)
-	w := watch{d: d, c: c, job: job, limit: cmpOr64(job.MaxRSS, d.cfg.MaxRSS)}
+	w := watch{d: d, c: c, job: job, limit: cmp.Or(job.MaxRSS, d.cfg.MaxRSS)}
 	defer w.stop()
 	for {
 		select {
@@ -174,19 +175,10 @@ func externalSignal(c *child) syscall.Signal {
 	if ws, ok := c.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return ws.Signal()
 	}
-	if c.res != nil && c.res.Signal != "" {
-		return signalByName(c.res.Signal)
+	if c.res != nil {
+		return syscall.Signal(c.res.Signal)
 	}
 	return 0
-}
-
-func signalByName(name string) syscall.Signal {
-	for s := syscall.Signal(1); s < 65; s++ {
-		if s.String() == name {
-			return s
-		}
-	}
-	return syscall.SIGTERM
 }
 
 // failed applies a retryable failure: the retry policy's delay, or else
@@ -222,11 +214,4 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-func cmpOr64(a, b int64) int64 {
-	if a != 0 {
-		return a
-	}
-	return b
 }

@@ -24,8 +24,8 @@ type queueInfo struct {
 }
 
 type redrivePolicy struct {
-	TargetARN       string `json:"deadLetterTargetArn"`
-	MaxReceiveCount int    `json:"-"`
+	TargetARN       string
+	MaxReceiveCount int
 }
 
 // allowsRetries reports whether a message given back to the queue will be

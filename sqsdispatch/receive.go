@@ -80,7 +80,8 @@ func (d *Dispatcher) received(m *inflight) {
 }
 
 // backoff spaces out retries of a failing call: exponential from 100 ms to
-// 5 s with jitter (so service resumes within seconds of an outage's end), giving up once failures have lasted giveUp.
+// 5 s with jitter (so service resumes within seconds of an outage's end),
+// giving up once failures have lasted giveUp.
 type backoff struct {
 	giveUp   time.Duration
 	failures int

@@ -9,28 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
-// fillLedger sends n ledger messages in batches of ten.
+// fillLedger sends n ledger messages tagged with their index.
 func fillLedger(t *testing.T, ctx context.Context, url, ledger string, n int, sleep time.Duration) {
 	t.Helper()
-	for sent := 0; sent < n; {
-		var entries []types.SendMessageBatchRequestEntry
-		for ; sent < n && len(entries) < 10; sent++ {
-			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(sent)),
-				MessageBody: aws.String(ledgerMsg(ledger, fmt.Sprint(sent), sleep))})
-		}
-		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
-		if err != nil || len(out.Failed) > 0 {
-			t.Fatalf("SendMessageBatch: %v %+v", err, out)
-		}
-	}
+	fillWith(t, ctx, url, n, func(i int) string { return ledgerMsg(ledger, fmt.Sprint(i), sleep) })
 }
 
 func TestConcurrencyRunsEachMessageOnceWithinTheSlots(t *testing.T) {

@@ -57,8 +57,12 @@ func (d *Dispatcher) Status() []SlotStatus {
 			ReceiveCount: m.msg.ReceiveCount, Age: time.Since(c.started)})
 	}
 	d.slots.mu.Unlock()
-	for i := range out {
-		out[i].RSS = treeRSS(out[i].PID)
+	pids := make([]int, len(out))
+	for i, s := range out {
+		pids[i] = s.PID
+	}
+	for i, rss := range treesRSS(pids) {
+		out[i].RSS = rss
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Age > out[j].Age })
 	return out

@@ -201,13 +201,13 @@ func (r Result) MarshalBinary() ([]byte, error) {
 	e.string(r.Error)
 	e.int(r.RetryAfterNS)
 	e.string(r.Stack)
-	e.string(r.Signal)
+	e.int(int64(r.Signal))
 	return e.b, nil
 }
 
 // UnmarshalBinary decodes a result.
 func (r *Result) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
-	r.Kind, r.Error, r.RetryAfterNS, r.Stack, r.Signal = d.string(), d.string(), d.int(), d.string(), d.string()
+	r.Kind, r.Error, r.RetryAfterNS, r.Stack, r.Signal = d.string(), d.string(), d.int(), d.string(), int(d.int())
 	return d.err
 }

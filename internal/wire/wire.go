@@ -90,7 +90,7 @@ type Result struct {
 	Stack        string
 	// Signal names the signal that made the child stop its job early
 	// (for example "terminated"), when one did.
-	Signal string
+	Signal int
 }
 
 // Write writes v as one frame.
