@@ -5,16 +5,19 @@ import "sync"
 // groups runs the messages of one FIFO message group one at a time, in the
 // order they were submitted; messages without a group run at once.
 type groups struct {
+	run     func(func()) // runs a function on its own goroutine
 	mu      sync.Mutex
 	pending map[string][]func()
 }
 
-func newGroups() *groups { return &groups{pending: make(map[string][]func())} }
+func newGroups(run func(func())) *groups {
+	return &groups{run: run, pending: make(map[string][]func())}
+}
 
 // submit runs fn now (group "") or after the group's earlier work.
 func (g *groups) submit(group string, fn func()) {
 	if group == "" {
-		go fn()
+		g.run(fn)
 		return
 	}
 	g.mu.Lock()
@@ -22,7 +25,7 @@ func (g *groups) submit(group string, fn func()) {
 	g.pending[group] = append(q, fn)
 	g.mu.Unlock()
 	if !busy {
-		go g.drain(group)
+		g.run(func() { g.drain(group) })
 	}
 }
 

@@ -19,6 +19,9 @@ type inflight struct {
 	receipt  string
 	received time.Time
 	job      string
+	// childGone, when set, is called once the message's child process is
+	// gone and no more will run for it, before the message is deleted.
+	childGone func()
 
 	mu         sync.Mutex
 	leaseUntil time.Time

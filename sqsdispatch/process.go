@@ -109,6 +109,10 @@ func (d *Dispatcher) finish(ctx context.Context, m *inflight, c *child, job Job,
 	extSignal := externalSignal(c)
 	switch {
 	case res != nil && res.Kind == wire.KindOK && state.Success():
+		c.release()
+		if m.childGone != nil {
+			m.childGone() // its slot can take the next message while this one is deleted
+		}
 		if err := d.deleteMessage(ctx, m); err != nil {
 			log.Error("job succeeded but its message could not be deleted", zap.Error(err), zap.String("outcome", OutcomeError))
 			return OutcomeError, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -53,7 +54,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		defer d.spares.Store(nil)
 		bg.Go(func() { sp.run(bgCtx) })
 	}
-	l := &loop{d: d, st: st, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(), fatal: make(chan error, 1)}
+	w := newWorkers()
+	defer w.close()
+	l := &loop{d: d, st: st, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(w.run), fatal: make(chan error, 1)}
 	retired := l.receiveUntilDone(ctx)
 	d.log.Info("dispatcher shutting down: no more receives; waiting for running jobs")
 	l.jobs.Wait()
@@ -189,9 +192,13 @@ func (l *loop) start(ctx context.Context, m *inflight) {
 		group = m.msg.Queue + "\x00" + group
 		l.d.hb.add(m) // keep its lease while it waits for its group
 	}
+	m.childGone = sync.OnceFunc(func() {
+		<-l.slots
+		runtime.Gosched() // let the receive loop fill the slot first
+	})
 	l.groups.submit(group, func() {
 		defer l.jobs.Done()
-		defer func() { <-l.slots }()
+		defer m.childGone()
 		err := l.d.process(ctx, m, l.st)
 		switch {
 		case err == nil, errors.Is(err, ErrStopped):

@@ -23,14 +23,15 @@ type child struct {
 	pid     int
 	started time.Time
 
-	done  chan struct{} // closed once the child was waited for and its result read
-	state *os.ProcessState
-	res   *wire.Result // nil when the child reported nothing
+	done    chan struct{} // closed once the child was waited for and its result read
+	pending atomic.Int32  // of the wait and the result read; the last closes done
+	state   *os.ProcessState
+	res     *wire.Result // nil when the child reported nothing
 
-	reqW   *os.File // request pipe, held open as the child's lifeline
-	errR   *os.File
-	errWG  sync.WaitGroup
-	stderr tail
+	reqW    *os.File // request pipe, held open as the child's lifeline
+	errR    *os.File
+	errDone chan struct{} // closed when the stderr pipe reached its end
+	stderr  tail
 
 	sigMu    sync.Mutex
 	signaled bool // the dispatcher sent a stopping signal to the group
@@ -85,9 +86,9 @@ func startChild(log *zap.Logger) (*child, error) {
 		ExtraFiles:  []*os.File{reqR, resW},
 		SysProcAttr: proc.SysProcAttr(),
 	}
-	c := &child{done: make(chan struct{}), reqW: reqW, errR: errR, stderr: tail{max: stderrTailBytes}}
+	c := &child{done: make(chan struct{}), reqW: reqW, errR: errR, errDone: make(chan struct{}), stderr: tail{max: stderrTailBytes}}
+	c.pending.Store(2)
 	started := make(chan error, 1)
-	resCh := make(chan *wire.Result, 1)
 	go func() {
 		// Pdeathsig fires when the thread that forked the child ends, so
 		// this goroutine keeps its thread until the child is gone.
@@ -100,8 +101,7 @@ func startChild(log *zap.Logger) (*child, error) {
 		started <- nil
 		_ = cmd.Wait()
 		c.state = cmd.ProcessState
-		c.res = <-resCh
-		close(c.done)
+		c.partDone()
 	}()
 	err = <-started
 	closeAll(reqR, resW, errW)
@@ -114,20 +114,27 @@ func startChild(log *zap.Logger) (*child, error) {
 	c.log.Store(log)
 
 	go func() {
+		defer c.partDone()
 		defer resR.Close()
 		var res wire.Result
 		if err := wire.Read(resR, &res); err != nil {
 			if !errors.Is(err, wire.ErrNoFrame) {
 				log.Warn("reading child result", zap.Error(err))
 			}
-			resCh <- nil
 			return
 		}
-		resCh <- &res
+		c.res = &res
 	}()
-	c.errWG.Add(1)
 	go c.forwardStderr()
 	return c, nil
+}
+
+// partDone marks the wait or the result read as finished; the second one
+// closes done.
+func (c *child) partDone() {
+	if c.pending.Add(-1) == 0 {
+		close(c.done)
+	}
 }
 
 // send hands the child its request; log (tagged with the message) then
@@ -136,12 +143,24 @@ func (c *child) send(req wire.Request, log *zap.Logger) {
 	log = log.With(zap.Int("pid", c.pid))
 	c.log.Store(log)
 	c.started = time.Now()
-	go func() {
-		if err := wire.Write(c.reqW, req); err != nil {
-			log.Warn("sending request to child", zap.Error(err))
-		}
-	}()
+	frame, err := wire.Frame(req)
+	if err == nil && len(frame) <= inlineWrite {
+		_, err = c.reqW.Write(frame)
+	} else if err == nil {
+		go func() {
+			if _, err := c.reqW.Write(frame); err != nil {
+				log.Warn("sending request to child", zap.Error(err))
+			}
+		}()
+	}
+	if err != nil {
+		log.Warn("sending request to child", zap.Error(err))
+	}
 }
+
+// inlineWrite is the largest request written from the caller's goroutine:
+// a fresh pipe always takes this much (PIPE_BUF) without blocking.
+const inlineWrite = 4096
 
 // envStartProcs tells a child that the parent set GOMAXPROCS=1 only for
 // its start-up, and that it must restore the default before the job runs.
@@ -162,7 +181,7 @@ func childEnv() []string {
 // forwardStderr logs each line the child writes to its stderr and keeps a
 // tail of it for errors. Over-long lines are split.
 func (c *child) forwardStderr() {
-	defer c.errWG.Done()
+	defer close(c.errDone)
 	r := bufio.NewReaderSize(c.errR, stderrLineBytes)
 	for {
 		line, err := r.ReadSlice('\n')
@@ -208,20 +227,16 @@ func (c *child) release() {
 	<-c.done
 	proc.ReapGroup(c.pid, reapWithin)
 	_ = c.reqW.Close()
-	waitTimeout(&c.errWG, reapWithin)
-	_ = c.errR.Close() // unblocks the reader if a stray process holds the pipe
-	c.errWG.Wait()
-}
-
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
-	ch := make(chan struct{})
-	go func() { wg.Wait(); close(ch) }()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
+	if !isClosed(c.errDone) {
+		t := time.NewTimer(reapWithin)
+		select {
+		case <-c.errDone:
+		case <-t.C:
+		}
+		t.Stop()
 	}
+	_ = c.errR.Close() // unblocks the reader if a stray process holds the pipe
+	<-c.errDone
 }
 
 func closeAll(fs ...*os.File) {

@@ -88,25 +88,34 @@ type Result struct {
 	Error        string
 	RetryAfterNS int64
 	Stack        string
-	// Signal names the signal that made the child stop its job early
-	// (for example "terminated"), when one did.
+	// Signal is the number of the signal that made the child stop its
+	// job early, when one did.
 	Signal int
 }
 
 // Write writes v as one frame.
 func Write(w io.Writer, v encoding.BinaryMarshaler) error {
+	buf, err := Frame(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(buf)
+	return err
+}
+
+// Frame encodes v as one frame, ready to be written.
+func Frame(v encoding.BinaryMarshaler) ([]byte, error) {
 	b, err := v.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("encode frame: %w", err)
+		return nil, fmt.Errorf("encode frame: %w", err)
 	}
 	if len(b) > maxFrame {
-		return fmt.Errorf("frame of %d bytes exceeds %d", len(b), maxFrame)
+		return nil, fmt.Errorf("frame of %d bytes exceeds %d", len(b), maxFrame)
 	}
 	buf := make([]byte, 4+len(b))
 	binary.BigEndian.PutUint32(buf, uint32(len(b)))
 	copy(buf[4:], b)
-	_, err = w.Write(buf)
-	return err
+	return buf, nil
 }
 
 // ErrNoFrame is returned by Read when the stream ends before a frame starts.
