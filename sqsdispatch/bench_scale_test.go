@@ -2,12 +2,14 @@ package sqsdispatch_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,24 +26,48 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, n := range []int{1, 2, 4} {
 		for _, spare := range []bool{false, true} {
 			b.Run(fmt.Sprintf("concurrency=%d/prespawn=%t", n, spare), func(b *testing.B) {
-				tb := setup(b, fauxqs.QueueSpec{})
-				fill(b, tb.ctx, tb.q.URL, b.N)
-				cfg := tb.config("noop")
-				cfg.Logger, cfg.Concurrency, cfg.Prespawn, cfg.MaxJobs = nil, n, spare, b.N
-				d := tb.dispatcher(cfg)
-				b.ResetTimer()
-				cpu := readCPU()
-				start := time.Now()
-				if err := d.Run(tb.ctx); !errors.Is(err, sqsdispatch.ErrRetired) {
-					b.Fatalf("Run = %v", err)
-				}
-				el := time.Since(start)
-				cpu.report(b, b.N)
-				b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-				b.ReportMetric(float64(el.Microseconds())/float64(b.N), "µs/msg")
+				runDispatchers(b, 1, n, spare)
 			})
 		}
 	}
+}
+
+// BenchmarkTwoDispatchers runs two Concurrency 1 dispatchers side by side
+// in this process, each on its own queue with b.N messages: what the
+// machine gives two independent streams of messages, the ceiling against
+// which to read Concurrency 2.
+func BenchmarkTwoDispatchers(b *testing.B) { runDispatchers(b, 2, 1, false) }
+
+// runDispatchers runs k dispatchers at once, each with its own queue of
+// b.N no-op messages, and reports the messages per second of them all.
+func runDispatchers(b *testing.B, k, concurrency int, spare bool) {
+	warmServer(b)
+	ds := make([]*sqsdispatch.Dispatcher, k)
+	ctx := context.Background()
+	for i := range ds {
+		tb := setup(b, fauxqs.QueueSpec{})
+		fill(b, tb.ctx, tb.q.URL, b.N)
+		cfg := tb.config("noop")
+		cfg.Logger, cfg.Concurrency, cfg.Prespawn, cfg.MaxJobs = nil, concurrency, spare, b.N
+		ds[i], ctx = tb.dispatcher(cfg), tb.ctx
+	}
+	b.ResetTimer()
+	cpu := readCPU()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		wg.Go(func() {
+			if err := d.Run(ctx); !errors.Is(err, sqsdispatch.ErrRetired) {
+				b.Errorf("Run = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	msgs := k * b.N
+	cpu.report(b, msgs)
+	b.ReportMetric(float64(msgs)/el.Seconds(), "msgs/s")
+	b.ReportMetric(float64(el.Microseconds())/float64(msgs), "µs/msg")
 }
 
 // BenchmarkDispatcherRSS runs 20,000 no-op messages through one dispatcher

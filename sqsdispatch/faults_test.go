@@ -190,3 +190,48 @@ func TestStartupChecksRefuseWorkLosingQueues(t *testing.T) {
 		}
 	})
 }
+
+// gatedDelete holds every DeleteMessage until open is closed.
+type gatedDelete struct {
+	sqsdispatch.Client
+	open    chan struct{}
+	waiting chan struct{} // closed when the first delete waits
+	once    sync.Once
+}
+
+func (g *gatedDelete) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	g.once.Do(func() { close(g.waiting) })
+	<-g.open
+	return g.Client.DeleteMessage(ctx, in, opts...)
+}
+
+func TestSlotTakesTheNextMessageWhileADeleteIsPending(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	first, second := b.send("1", nil), b.send("2", nil)
+	gc := &gatedDelete{Client: client, open: make(chan struct{}), waiting: make(chan struct{})}
+	cfg := b.config("record")
+	cfg.Client, cfg.MaxJobs = gc, 2
+	d := b.dispatcher(cfg)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(b.ctx) }()
+
+	waitFor(t, 30*time.Second, "both jobs to run while the first delete is held", func() bool {
+		return fileSize(outFile(first, "runs")) > 0 && fileSize(outFile(second, "runs")) > 0
+	})
+	if !isDone(gc.waiting) {
+		t.Fatal("both jobs ran but no delete was attempted")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned %v with a delete still pending", err)
+	default:
+	}
+	close(gc.open)
+	if err := <-done; !errors.Is(err, sqsdispatch.ErrRetired) {
+		t.Fatalf("Run = %v; want ErrRetired", err)
+	}
+	if v, f := counts(t, b.ctx, b.q.URL); v+f != 0 {
+		t.Fatalf("%d visible and %d in-flight messages left; both should be deleted", v, f)
+	}
+}
