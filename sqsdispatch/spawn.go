@@ -33,6 +33,8 @@ type child struct {
 	errDone chan struct{} // closed when the stderr pipe reached its end
 	stderr  tail
 
+	releaseOnce sync.Once
+
 	sigMu    sync.Mutex
 	signaled bool // the dispatcher sent a stopping signal to the group
 
@@ -221,8 +223,10 @@ func (c *child) stoppedByUs() bool {
 
 // release kills whatever is left of the child's process group, waits for
 // the child and reaps its re-parented descendants, and closes the pipes.
-// It is safe to call more than once.
-func (c *child) release() {
+// Calls after the first wait for the first to finish and do nothing else.
+func (c *child) release() { c.releaseOnce.Do(c.releaseNow) }
+
+func (c *child) releaseNow() {
 	_ = proc.SignalGroup(c.pid, syscall.SIGKILL)
 	<-c.done
 	proc.ReapGroup(c.pid, reapWithin)
