@@ -64,6 +64,7 @@ func refuse(format string, args ...any) int {
 }
 
 func runChild(reg *Registry, version string) int {
+	proc.NameAfter(os.Args[0])
 	ppid := os.Getppid()
 	_ = os.Unsetenv(wire.EnvChild) // the job's own subprocesses are not children of ours
 	if os.Getenv(envStartProcs) != "" {

@@ -117,3 +117,24 @@ func TestLostLeaseStopsTheChild(t *testing.T) {
 		}
 	}
 }
+
+func TestChildIsNamedAfterTheBinary(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	id := b.send(`{"sleep": 3000000000}`, nil)
+	d := b.dispatcher(b.config("sleep"))
+	done := make(chan error, 1)
+	go func() { _, err := d.DispatchOne(b.ctx); done <- err }()
+	pid := readPID(t, id, "pid", 30*time.Second)
+	comm, err := os.ReadFile("/proc/" + itoa(pid) + "/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.ReadFile("/proc/self/comm")
+	if string(comm) != string(self) {
+		t.Errorf("child %d is named %q in the process table; want %q like its parent", pid, comm, self)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -10,6 +11,13 @@ import (
 // ExePath is the path a child is re-executed from: the running binary
 // itself, even if its file was replaced or removed since it started.
 func ExePath() (string, error) { return "/proc/self/exe", nil }
+
+// NameAfter gives this process the command name of the binary at path (what
+// ps and top show). A child re-executed through /proc/self/exe would
+// otherwise be called "exe". The kernel keeps the first 15 bytes.
+func NameAfter(path string) {
+	_ = os.WriteFile("/proc/self/comm", []byte(filepath.Base(path)), 0)
+}
 
 // SysProcAttr starts a child in its own process group and asks the kernel
 // to send it SIGTERM when the thread that started it ends. The child

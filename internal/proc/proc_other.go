@@ -10,6 +10,10 @@ import (
 // ExePath is the path a child is re-executed from.
 func ExePath() (string, error) { return os.Executable() }
 
+// NameAfter is a no-op on this platform: a child is executed from the
+// binary's own path and is named after it already.
+func NameAfter(string) {}
+
 // SysProcAttr starts a child in its own process group. Without Pdeathsig on
 // this platform, the child relies on its lifeline pipe to notice that its
 // parent is gone.
