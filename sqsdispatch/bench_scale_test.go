@@ -42,22 +42,22 @@ func BenchmarkTwoDispatchers(b *testing.B) { runDispatchers(b, 2, 1, false) }
 // b.N no-op messages, and reports the messages per second of them all.
 func runDispatchers(b *testing.B, k, concurrency int, spare bool) {
 	warmServer(b)
-	ds := make([]*sqsdispatch.Dispatcher, k)
-	ctx := context.Background()
-	for i := range ds {
+	var runs []func(context.Context) error
+	var ctx context.Context
+	for range k {
 		tb := setup(b, fauxqs.QueueSpec{})
 		fill(b, tb.ctx, tb.q.URL, b.N)
 		cfg := tb.config("noop")
 		cfg.Logger, cfg.Concurrency, cfg.Prespawn, cfg.MaxJobs = nil, concurrency, spare, b.N
-		ds[i], ctx = tb.dispatcher(cfg), tb.ctx
+		runs, ctx = append(runs, tb.dispatcher(cfg).Run), tb.ctx
 	}
 	b.ResetTimer()
 	cpu := readCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for _, d := range ds {
+	for _, run := range runs {
 		wg.Go(func() {
-			if err := d.Run(ctx); !errors.Is(err, sqsdispatch.ErrRetired) {
+			if err := run(ctx); !errors.Is(err, sqsdispatch.ErrRetired) {
 				b.Errorf("Run = %v", err)
 			}
 		})

@@ -174,3 +174,15 @@ func exists(pid int) bool {
 func strAttr(v string) types.MessageAttributeValue {
 	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 }
+
+// sleepingJob starts DispatchOne on a three-second sleep job and returns
+// once the job records its pid; done receives DispatchOne's error.
+func sleepingJob(t *testing.T) (d *sqsdispatch.Dispatcher, id string, pid int, done <-chan error) {
+	t.Helper()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	id = b.send(`{"sleep": 3000000000}`, nil)
+	d = b.dispatcher(b.config("sleep"))
+	ch := make(chan error, 1)
+	go func() { _, err := d.DispatchOne(b.ctx); ch <- err }()
+	return d, id, readPID(t, id, "pid", 30*time.Second), ch
+}

@@ -120,12 +120,7 @@ func TestLostLeaseStopsTheChild(t *testing.T) {
 
 func TestChildIsNamedAfterTheBinary(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	id := b.send(`{"sleep": 3000000000}`, nil)
-	d := b.dispatcher(b.config("sleep"))
-	done := make(chan error, 1)
-	go func() { _, err := d.DispatchOne(b.ctx); done <- err }()
-	pid := readPID(t, id, "pid", 30*time.Second)
+	_, _, pid, done := sleepingJob(t)
 	comm, err := os.ReadFile("/proc/" + itoa(pid) + "/comm")
 	if err != nil {
 		t.Fatal(err)

@@ -198,12 +198,7 @@ func TestMetricsSeeOneOutcomePerMessage(t *testing.T) {
 
 func TestStatusListsTheRunningJobsPID(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	id := b.send(`{"sleep": 3000000000}`, nil)
-	d := b.dispatcher(b.config("sleep"))
-	done := make(chan error, 1)
-	go func() { _, err := d.DispatchOne(b.ctx); done <- err }()
-	pid := readPID(t, id, "pid", 10*time.Second)
+	d, id, pid, done := sleepingJob(t)
 	st := d.Status()
 	if len(st) != 1 || st[0].PID != pid || st[0].MessageID != id || st[0].Job != "sleep" || st[0].RSS <= 0 || st[0].ReceiveCount != 1 {
 		t.Fatalf("Status() = %+v; want the sleep job in pid %d with its RSS", st, pid)

@@ -146,17 +146,19 @@ func (c *child) send(req wire.Request, log *zap.Logger) {
 	c.log.Store(log)
 	c.started = time.Now()
 	frame, err := wire.Frame(req)
-	if err == nil && len(frame) <= inlineWrite {
-		_, err = c.reqW.Write(frame)
-	} else if err == nil {
-		go func() {
-			if _, err := c.reqW.Write(frame); err != nil {
-				log.Warn("sending request to child", zap.Error(err))
-			}
-		}()
-	}
 	if err != nil {
-		log.Warn("sending request to child", zap.Error(err))
+		log.Warn("encoding the request for the child", zap.Error(err))
+		return
+	}
+	write := func() {
+		if _, err := c.reqW.Write(frame); err != nil {
+			log.Warn("sending request to child", zap.Error(err))
+		}
+	}
+	if len(frame) <= inlineWrite {
+		write()
+	} else {
+		go write()
 	}
 }
 
