@@ -134,7 +134,8 @@ type Config struct {
 	MemorySampleInterval time.Duration
 
 	// Logger receives structured logs, including the children's stderr
-	// lines. Defaults to zap.NewNop().
+	// lines. Defaults to zap.NewNop(); the children's stderr then goes to
+	// this process's stderr as it is.
 	Logger *zap.Logger
 	// LogBodies adds message bodies to the "message received" log line.
 	// Defaults to false: bodies may hold personal data or secrets.
@@ -144,6 +145,17 @@ type Config struct {
 	// StatusOnSIGUSR1 makes Run log a status line per busy slot when the
 	// process receives SIGUSR1. Defaults to false.
 	StatusOnSIGUSR1 bool
+
+	// Subreaper makes the process a child subreaper (Linux) while Run runs:
+	// the orphaned descendants of jobs are re-parented to it rather than to
+	// init, and Run reaps every process it adopts, so none is left a
+	// zombie where init does not reap (a container whose PID 1 is a shell
+	// or the service itself). Leave it off when the process runs other
+	// subprocesses whose orphans it must not reap. Defaults to false.
+	Subreaper bool
+
+	noLogger bool          // Logger was nil: children's stderr goes to os.Stderr
+	maxAge   time.Duration // SQS's 12-hour limit; shortened by tests
 }
 
 // DefaultStopSignals returns the signals Run stops on when
@@ -170,7 +182,7 @@ func (c Config) withDefaults() Config {
 		c.StopSignals = append([]os.Signal(nil), c.StopSignals...)
 	}
 	if c.Logger == nil {
-		c.Logger = zap.NewNop()
+		c.Logger, c.noLogger = zap.NewNop(), true
 	}
 	if c.Metrics == nil {
 		c.Metrics = NopMetrics{}

@@ -1,61 +1,73 @@
 package sqsdispatch
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
-	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
 )
 
-// ErrChildStart is wrapped by the error returned when a child process
-// could not be started (exec failed, out of file descriptors). The message
-// is given back; Run returns rather than loop.
-var ErrChildStart = errors.New("sqsdispatch: child process could not be started")
-
 // Dispatcher takes messages from an SQS queue and runs each one's job in a
-// fresh child process. Its methods must not be called concurrently.
+// fresh child process. Run and DispatchOne must not be called
+// concurrently; Status may be called at any time.
 type Dispatcher struct {
 	cfg       Config
 	log       *zap.Logger
 	queueURLs []string // in priority order
-	queues    queueCache
-	hb        *heartbeats
+	q         *queue.Queues
+	leases    *lease.Manager
+	maxAge    time.Duration // SQS's 12-hour limit (shortened by tests)
 	slots     slotTable
-	spares    atomic.Pointer[spares] // set while Run runs with Prespawn
+	health    health
+	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
 	busy      atomic.Bool
-
-	receiving      atomic.Int32 // receives in flight
-	lastRecvCancel atomic.Int64 // unix ns of the last receive cancelled in flight
 }
 
-// New validates cfg and returns a dispatcher. It makes no network calls;
-// Run reads the queue's attributes when it starts.
+// New validates cfg and returns a dispatcher. It makes no network calls
+// and changes nothing in the process; Run reads the queue's attributes when
+// it starts.
 //
-// On Linux, New marks the process a child subreaper, so that the
-// grandchildren of a job are re-parented to it, killed with the job's
-// process group and reaped, instead of lingering as zombies.
+// New refuses to run in a process that was started as a job child: that
+// process did not call Init first in main (or in TestMain), so it would
+// start children of its own without end. It prints why and exits with
+// code 2.
 func New(cfg Config) (*Dispatcher, error) {
+	if child.IsChild() {
+		fmt.Fprintln(os.Stderr, errNotInit)
+		os.Exit(2)
+	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	d := &Dispatcher{cfg: cfg, log: cfg.Logger, queueURLs: cfg.QueueURLs}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger, queueURLs: cfg.QueueURLs, maxAge: cmp.Or(cfg.maxAge, maxVisibility)}
 	if cfg.QueueURL != "" {
 		d.queueURLs = []string{cfg.QueueURL}
 	}
-	d.hb = newHeartbeats(d)
-	if err := proc.BecomeSubreaper(); err != nil {
-		d.log.Warn("cannot become a child subreaper; orphaned grandchildren of jobs will be reaped by init", zap.Error(err))
-	}
+	d.q = queue.New(cfg.Client, queue.Config{Visibility: cfg.VisibilityTimeout, WaitTime: cfg.WaitTime, Logger: cfg.Logger})
+	d.leases = lease.New(cfg.Client, lease.Config{Visibility: cfg.VisibilityTimeout, Interval: cfg.HeartbeatInterval,
+		MaxAge: d.maxAge, Logger: cfg.Logger, OnFailure: cfg.Metrics.HeartbeatFailed})
+	d.health.set(StateStarting)
 	return d, nil
 }
+
+// errNotInit is what a job child that reaches New prints before it exits.
+var errNotInit = errors.New("sqsdispatch: this process was started as a job child but did not call sqsdispatch.Init first; " +
+	"call sqsdispatch.Init(registry) as the first line of main (and of TestMain in tests)")
 
 func (d *Dispatcher) acquire() error {
 	if !d.busy.CompareAndSwap(false, true) {
@@ -68,57 +80,140 @@ func (d *Dispatcher) acquire() error {
 // It reports whether a message was received. The error is the message's
 // outcome: nil on success, a *JobError, *WorkerProcessError or
 // *DispatcherError otherwise. Cancelling ctx while a job runs interrupts
-// it as a stop signal would (SPEC §5): cleanup, then the message is given
-// back.
+// it as a stop signal would: cleanup, then the message is given back.
+// DispatchOne does not handle stop signals itself.
 func (d *Dispatcher) DispatchOne(ctx context.Context) (handled bool, err error) {
 	if err := d.acquire(); err != nil {
 		return false, err
 	}
 	defer d.busy.Store(false)
-	st := newStopper()
-	defer context.AfterFunc(ctx, func() { st.request(nil, context.Cause(ctx), false) })()
-	hbCtx, stopHB := context.WithCancel(context.WithoutCancel(ctx))
-	var hb sync.WaitGroup
-	hb.Go(func() { d.hb.run(hbCtx) })
-	defer func() { stopHB(); hb.Wait() }()
-	msgs, err := d.receive(ctx, 1)
+	r := newRunState(ctx, stop.Config{})
+	defer r.close()
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { d.leases.Run(bgCtx) })
+	defer func() { stopBG(); bg.Wait() }()
+	msgs, err := d.q.Receive(ctx, d.queueURLs, 1)
 	if err != nil || len(msgs) == 0 {
+		if err != nil && ctx.Err() == nil {
+			err = dispatcherError(err)
+		}
 		return false, err
 	}
-	return true, d.process(ctx, msgs[0], st)
+	return true, d.handle(ctx, r, d.hold(msgs[0]))
 }
 
-// watchStops turns stop signals and the end of ctx into stop requests,
-// and ends a drain after ShutdownGrace.
-func (d *Dispatcher) watchStops(ctx context.Context, st *stopper, done <-chan struct{}) {
-	sigs := make(chan os.Signal, 4)
-	if len(d.cfg.StopSignals) > 0 {
-		signal.Notify(sigs, d.cfg.StopSignals...)
-		defer signal.Stop(sigs)
+// hold takes a received message into the dispatcher's care: its lease is
+// renewed from now until its owner releases it.
+func (d *Dispatcher) hold(rcv queue.Received) *inflight {
+	msg := fromSQS(rcv.Queue, rcv.Message)
+	m := &inflight{msg: msg, receipt: aws.ToString(rcv.Message.ReceiptHandle), received: rcv.At}
+	m.lease = d.leases.Hold(rcv.Queue, m.receipt, rcv.At)
+	var age time.Duration
+	if ms, err := strconv.ParseInt(msg.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+		age = max(0, time.Since(time.UnixMilli(ms)))
 	}
-	drain := d.cfg.ShutdownGrace > 0
-	var grace <-chan time.Time
-	ctxDone := ctx.Done()
-	first := func() {
-		if drain && !isClosed(st.stopping) {
-			grace = time.After(d.cfg.ShutdownGrace)
+	d.cfg.Metrics.MessageReceived(msg.Queue, age)
+	if d.cfg.LogBodies {
+		d.log.Info("message received", zap.String("queue", msg.Queue), zap.String("message_id", msg.ID),
+			zap.Int("receive_count", msg.ReceiveCount), zap.Duration("age", age), zap.String("body", msg.Body))
+	}
+	return m
+}
+
+// childFor starts the child that runs m's job, or hands m to a spare.
+func (d *Dispatcher) childFor(m *inflight, job Job, log *zap.Logger) (*child.Child, error) {
+	req := jobRequest(m.msg, job.Name)
+	start := time.Now()
+	var c *child.Child
+	if sp := d.spares.Load(); sp != nil {
+		if c = sp.Take(); c != nil {
+			c.Send(req, log)
 		}
 	}
-	for {
+	if c == nil {
+		var err error
+		if c, err = child.Spawn(req, d.childOptions(log)); err != nil {
+			return nil, err
+		}
+	}
+	d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
+	return c, nil
+}
+
+// childOptions are the options every child of this dispatcher starts
+// with. Without a logger, the children's stderr goes to this process's.
+func (d *Dispatcher) childOptions(log *zap.Logger) child.Options {
+	if d.cfg.noLogger {
+		return child.Options{}
+	}
+	return child.Options{Log: log}
+}
+
+// memLimit is the job's memory limit in bytes, or 0.
+func (d *Dispatcher) memLimit(job Job) int64 { return cmp.Or(job.MaxRSS, d.cfg.MaxRSS) }
+
+// retryDelay is the retry policy's delay for a failed delivery of m.
+func (d *Dispatcher) retryDelay(m *inflight) retryDelay {
+	if d.cfg.Retry == nil {
+		return retryDelay{}
+	}
+	return retryDelay{d: d.cfg.Retry.Delay(m.msg.ReceiveCount), ok: true}
+}
+
+// startupChecks reads every queue's attributes before the first receive:
+// a missing queue, denied access or bad credentials fail at once,
+// transient errors are retried like receives, and configurations that
+// would lose or duplicate work are refused.
+func (d *Dispatcher) startupChecks(ctx context.Context, r *runState) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
 		select {
-		case s := <-sigs:
-			d.log.Info("stop signal received", zap.Stringer("signal", s))
-			first()
-			st.request(s, nil, drain)
-		case <-ctxDone:
-			ctxDone = nil
-			first()
-			st.request(nil, context.Cause(ctx), drain)
-		case <-grace:
-			grace = nil
-			st.endDrain()
-		case <-done:
-			return
+		case <-r.stop.Stopping():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	bo := queue.Backoff{GiveUp: d.cfg.GiveUpAfter}
+	for {
+		err := d.q.Check(ctx, d.queueURLs, d.cfg.RequireDLQ)
+		switch {
+		case err == nil:
+			d.warnLongJobs()
+			d.health.set(StateReceiving)
+			return nil
+		case r.stop.IsStopping():
+			return r.stopErr()
+		case errors.Is(err, ErrQueueConfig), queue.IsFatal(err):
+			return dispatcherError(err)
+		}
+		delay, ok := bo.Next(time.Now())
+		if !ok {
+			return fmt.Errorf("sqsdispatch: giving up after %s of failing start-up checks: %w", d.cfg.GiveUpAfter, dispatcherError(err))
+		}
+		d.log.Warn("start-up check failed; backing off", zap.Error(err), zap.Duration("delay", delay))
+		d.health.failed(err, delay)
+		sleepCtx(ctx, delay)
+	}
+}
+
+// warnLongJobs warns about jobs whose Timeout outlasts SQS's 12-hour
+// visibility limit.
+func (d *Dispatcher) warnLongJobs() {
+	for _, name := range d.cfg.Registry.Names() {
+		if job, _ := d.cfg.Registry.Lookup(name); job.Timeout > maxVisibility {
+			d.log.Warn("job timeout exceeds SQS's 12-hour visibility limit; its lease will run out first",
+				zap.String("job", name), zap.Duration("timeout", job.Timeout))
 		}
 	}
+}
+
+// dispatcherError turns an SQS call's error into a *DispatcherError.
+func dispatcherError(err error) error {
+	var op *queue.OpError
+	if errors.As(err, &op) {
+		return &DispatcherError{Op: op.Op, Queue: op.Queue, MessageID: op.MessageID, Err: op.Err}
+	}
+	return err
 }

@@ -3,27 +3,67 @@ package sqsdispatch
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
 // Sentinel errors. Compare with errors.Is.
 var (
 	// ErrLeaseLost means the message's receipt handle stopped being valid
-	// while its job ran (the visibility timeout expired, or the message was
-	// deleted or received elsewhere). The job is stopped because another
-	// consumer may already be running it.
-	ErrLeaseLost = errors.New("sqsdispatch: message lease lost")
+	// while its job ran (the visibility timeout expired, the message was
+	// deleted or received elsewhere, or SQS's 12-hour limit was reached).
+	// The job is stopped because another consumer may already be running
+	// it.
+	ErrLeaseLost = lease.ErrLost
 	// ErrNoRedrivePolicy means a message had to go to the dead-letter queue
 	// but its queue has no RedrivePolicy. The message is left where it is.
-	ErrNoRedrivePolicy = errors.New("sqsdispatch: queue has no redrive policy")
+	ErrNoRedrivePolicy = queue.ErrNoRedrivePolicy
+	// ErrQueueConfig is wrapped by the error Run returns when a queue's
+	// attributes and the Config together would lose or duplicate work.
+	ErrQueueConfig = queue.ErrConfig
 	// ErrUnknownJob means a message named a job that is not registered.
 	ErrUnknownJob = errors.New("sqsdispatch: unknown job")
 	// ErrStopped is wrapped by the error Run returns when a stop signal or
 	// the caller's context ended it.
 	ErrStopped = errors.New("sqsdispatch: dispatcher stopped")
+	// ErrRetired is returned by Run when the dispatcher retired after
+	// Config.MaxJobs jobs or Config.MaxLifetime: it stopped receiving and
+	// let its running jobs finish. A supervisor should start a fresh
+	// process.
+	ErrRetired = errors.New("sqsdispatch: dispatcher retired")
+	// ErrChildStart is wrapped by the error returned when a child process
+	// could not be started (exec failed, out of file descriptors). The
+	// message is given back; Run returns rather than loop.
+	ErrChildStart = errors.New("sqsdispatch: child process could not be started")
 )
+
+// StoppedError is returned by Run when a stop signal or the caller's
+// context ended it. It matches ErrStopped with errors.Is, and unwraps to
+// the context's error when the context stopped it.
+type StoppedError struct {
+	// Signal is the stop signal, or nil when the context was cancelled.
+	Signal os.Signal
+	// Cause is the context's error when the context stopped Run.
+	Cause error
+}
+
+func (e *StoppedError) Error() string {
+	if e.Signal != nil {
+		return fmt.Sprintf("sqsdispatch: dispatcher stopped by signal %s", e.Signal)
+	}
+	return fmt.Sprintf("sqsdispatch: dispatcher stopped: %v", e.Cause)
+}
+
+// Is reports whether target is ErrStopped.
+func (e *StoppedError) Is(target error) bool { return target == ErrStopped }
+
+// Unwrap returns Cause.
+func (e *StoppedError) Unwrap() error { return e.Cause }
 
 // JobError is a job's own failure: it returned an error, or the message
 // could not be routed to a job. The original error crossed the process
@@ -45,6 +85,9 @@ type JobError struct {
 }
 
 func (e *JobError) Error() string {
+	if e.Job == "" {
+		return fmt.Sprintf("sqsdispatch: message %s could not be routed to a job: %s", e.MessageID, e.Message)
+	}
 	kind := "failed"
 	if e.Permanent {
 		kind = "failed permanently"

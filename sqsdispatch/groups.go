@@ -3,33 +3,38 @@ package sqsdispatch
 import "sync"
 
 // groups runs the messages of one FIFO message group one at a time, in the
-// order they were submitted; messages without a group run at once.
+// order they were received; messages without a group run at once. When a
+// message of a group ends without a final outcome (it will be delivered
+// again), the messages queued behind it go back to the queue without
+// running, so that the group's order holds.
 type groups struct {
 	run     func(func()) // runs a function on its own goroutine
 	mu      sync.Mutex
-	pending map[string][]func()
+	pending map[string][]*inflight
 }
 
 func newGroups(run func(func())) *groups {
-	return &groups{run: run, pending: make(map[string][]func())}
+	return &groups{run: run, pending: make(map[string][]*inflight)}
 }
 
-// submit runs fn now (group "") or after the group's earlier work.
-func (g *groups) submit(group string, fn func()) {
+// submit runs fn(m) now (group "") or after the group's earlier messages.
+// fn reports whether m's outcome was final (deleted or dead-lettered).
+func (g *groups) submit(group string, m *inflight, fn func(*inflight) bool) {
 	if group == "" {
-		g.run(fn)
+		g.run(func() { fn(m) })
 		return
 	}
 	g.mu.Lock()
 	q, busy := g.pending[group]
-	g.pending[group] = append(q, fn)
+	g.pending[group] = append(q, m)
 	g.mu.Unlock()
 	if !busy {
-		g.run(func() { g.drain(group) })
+		g.run(func() { g.drain(group, fn) })
 	}
 }
 
-func (g *groups) drain(group string) {
+func (g *groups) drain(group string, fn func(*inflight) bool) {
+	giveBack := false
 	for {
 		g.mu.Lock()
 		q := g.pending[group]
@@ -38,9 +43,12 @@ func (g *groups) drain(group string) {
 			g.mu.Unlock()
 			return
 		}
-		fn := q[0]
+		m := q[0]
 		g.pending[group] = q[1:]
 		g.mu.Unlock()
-		fn()
+		m.giveBack = giveBack
+		if !fn(m) {
+			giveBack = true
+		}
 	}
 }

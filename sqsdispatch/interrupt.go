@@ -9,116 +9,118 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// interrupt runs the interruption protocol (SPEC §5, step 3) for one
-// message whose job is running (suspended first) or was killed from
-// outside: extend the lease, run the job's Cleanup in a child of its own,
-// retry it once after killing the job, and then give the message back or
-// dead-letter it. With hard set, a failed cleanup is not retried.
-func (d *Dispatcher) interrupt(ctx context.Context, m *inflight, c *child, job Job, cause Cause, hard bool, log *zap.Logger) error {
-	var cleanupErr error
-	cleaned := false
-	for attempt := 1; attempt <= 2 && !cleaned; attempt++ {
-		cause.Attempt = attempt
-		if err := d.setVisibility(ctx, m, capVisibility(d.cfg.CleanupTimeout+cleanupMargin, m.received)); err != nil {
-			log.Warn("extending visibility for cleanup", zap.Error(err))
-		}
-		if attempt == 1 && cause.ChildRunning {
-			c.signalGroup(syscall.SIGSTOP)
-		}
-		if job.Cleanup == nil {
-			cleaned = true
-			break
-		}
-		cleanupErr = d.runCleanup(ctx, m, job, cause, log)
-		if cleanupErr == nil {
-			cleaned = true
-			log.Info("cleanup done", zap.Int("attempt", attempt))
-			break
-		}
-		log.Warn("cleanup failed; killing the job", zap.Int("attempt", attempt), zap.Error(cleanupErr))
-		c.signalGroup(syscall.SIGKILL)
-		<-c.done
-		cause.ChildRunning = false
-		if hard {
-			break
-		}
-	}
-	// Nothing of the job may be left when the message becomes visible again.
-	c.signalGroup(syscall.SIGKILL)
-	<-c.done
+// stopWait bounds how long the dispatcher waits for a suspended job's
+// process to stop before it looks whether the job had finished.
+const stopWait = time.Second
 
+// interrupt runs the interruption protocol for a message whose job is
+// running (it is suspended first) or was killed from outside: extend the
+// lease, run the job's Cleanup in a child of its own, retry it once after
+// killing the job, then give the message back or dead-letter it. A job
+// that turns out to have finished before it was suspended is not
+// interrupted: its result is applied instead.
+func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
+	c := t.c
+	running := !isClosed(c.Done())
+	if running {
+		c.Signal(syscall.SIGSTOP)
+		c.WaitStopped(stopWait)
+		if c.Finished() { // it reported its result before the stop took hold
+			c.Signal(syscall.SIGCONT)
+			<-c.Done()
+			t.x = exitOf(c, nil)
+			return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+		}
+	}
+	sig, _ := t.r.why()
+	if a.failure != failNone { // killed from outside: that signal is the cause
+		sig = t.x.signal
+	}
+	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running})
+	// Nothing of the job may be left when the message becomes visible again.
+	c.Signal(syscall.SIGKILL)
+	<-c.Done()
 	if !cleaned {
-		reason := fmt.Sprintf("cleanup failed after %s: %v", cause.Reason, cleanupErr)
-		if err := d.deadLetter(ctx, m, reason); err != nil {
-			return errors.Join(cleanupErr, err)
-		}
-		log.Warn("interrupted job could not be cleaned up; message dead-lettered", zap.String("outcome", OutcomeDeadLettered))
-		return nil
+		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
+		a.reason = fmt.Sprintf("cleanup failed after %s: %v", a.reason, cerr)
+		return a, t.deadLetter(ctx, a.reason)
 	}
-	qi, err := d.queues.info(ctx, d.cfg.Client, m.msg.Queue)
+	cctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	qi, err := t.d.q.Info(cctx, t.m.msg.Queue)
 	if err != nil {
-		return err
+		return a, err
 	}
-	if !qi.allowsRetries() {
-		if err := d.deadLetter(ctx, m, cause.Reason+"; the queue allows no retries (maxReceiveCount 1)"); err != nil {
-			return err
-		}
-		log.Info("interrupted message dead-lettered: queue allows no retries", zap.String("outcome", OutcomeDeadLettered))
-		return nil
+	if !qi.AllowsRetries() {
+		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
+		a.reason += "; the queue allows no retries (maxReceiveCount 1)"
+		return a, t.deadLetter(ctx, a.reason)
 	}
-	delay := d.giveBackDelay(qi)
-	if err := d.setVisibility(ctx, m, delay); err != nil {
-		return err
-	}
-	log.Info("interrupted message given back", zap.Duration("visible_in", delay), zap.String("outcome", OutcomeInterrupted))
-	return nil
+	a.verb = doGiveBack
+	return a, t.giveBack(ctx)
 }
 
-// runCleanup runs job.Cleanup in a child of its own, bounded by
-// CleanupTimeout.
-func (d *Dispatcher) runCleanup(ctx context.Context, m *inflight, job Job, cause Cause, log *zap.Logger) error {
-	wc := &wire.Cause{Reason: cause.Reason, ChildRunning: cause.ChildRunning, Attempt: cause.Attempt}
-	if s, ok := cause.Signal.(syscall.Signal); ok {
-		wc.Signal = int(s)
+// cleanup runs the job's Cleanup, and once more after killing the job if
+// it failed or hung, unless a second stop signal has come. It reports
+// whether a cleanup succeeded (a job without Cleanup needs none).
+func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
+	if t.job.Cleanup == nil {
+		return true, nil
 	}
-	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: job.Name,
-		Message: m.msg.toWire(), Cause: wc, TimeoutNS: int64(d.cfg.CleanupTimeout)}
-	c, err := spawn(req, log.With(zap.String("phase", "cleanup")))
+	var err error
+	for attempt := 1; attempt <= 2; attempt++ {
+		cause.Attempt = attempt
+		if verr := t.setVisibility(ctx, t.d.cfg.CleanupTimeout+cleanupMargin); verr != nil {
+			t.log.Warn("extending visibility for cleanup", zap.Error(verr))
+		}
+		if err = t.runCleanup(cause); err == nil {
+			t.log.Info("cleanup done", zap.Int("attempt", attempt))
+			return true, nil
+		}
+		t.log.Warn("cleanup failed; killing the job", zap.Int("attempt", attempt), zap.Error(err))
+		t.c.Signal(syscall.SIGKILL)
+		<-t.c.Done()
+		cause.ChildRunning = false
+		if t.r.hard() {
+			break
+		}
+	}
+	return false, err
+}
+
+// runCleanup runs the job's Cleanup in a child of its own, bounded by
+// CleanupTimeout. While the job is suspended, that child guards it: if the
+// dispatcher dies, the guard kills the job's process group.
+func (t *turn) runCleanup(cause Cause) error {
+	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: t.job.Name,
+		Message: t.m.msg.toWire(), Cause: cause.toWire(), TimeoutNS: int64(t.d.cfg.CleanupTimeout)}
+	if cause.ChildRunning {
+		req.GuardPGID = t.c.PID()
+	}
+	cc, err := child.Spawn(req, t.d.childOptions(t.log.With(zap.String("phase", "cleanup"))))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrChildStart, err)
 	}
-	defer c.release()
-	t := time.NewTimer(d.cfg.CleanupTimeout)
-	defer t.Stop()
+	defer cc.Release()
+	timer := time.NewTimer(t.d.cfg.CleanupTimeout)
+	defer timer.Stop()
 	select {
-	case <-c.done:
-	case <-t.C:
-		return fmt.Errorf("sqsdispatch: cleanup timed out after %s", d.cfg.CleanupTimeout)
+	case <-cc.Done():
+	case <-timer.C:
+		t.c.Signal(syscall.SIGKILL) // before its guard goes
+		return fmt.Errorf("sqsdispatch: cleanup timed out after %s", t.d.cfg.CleanupTimeout)
 	}
+	res, state := cc.Result(), cc.State()
 	switch {
-	case c.res != nil && c.res.Kind == wire.KindOK && c.state.Success():
+	case res != nil && res.Kind == wire.KindOK && state.Success():
 		return nil
-	case c.res != nil:
-		return fmt.Errorf("sqsdispatch: cleanup failed: %s", c.res.Error)
+	case res != nil:
+		return errors.New("sqsdispatch: cleanup failed: " + res.Error)
 	default:
-		return fmt.Errorf("sqsdispatch: cleanup process exited without a result (%s): %s", c.state, lastLine(c.stderr.bytes()))
+		return fmt.Errorf("sqsdispatch: cleanup process exited without a result (%s): %s", state, lastLine(cc.Stderr()))
 	}
-}
-
-// giveBackDelay is the visibility a message given back gets: 0, or the
-// long-poll wait plus a second when a receive of this process may still be
-// in flight (a cancelled long poll can still take the message on the
-// server's side and hide it).
-func (d *Dispatcher) giveBackDelay(qi *queueInfo) time.Duration {
-	wait := d.cfg.WaitTime
-	if wait == 0 {
-		wait = time.Duration(qi.waitSeconds) * time.Second
-	}
-	if d.receiving.Load() > 0 || time.Since(time.Unix(0, d.lastRecvCancel.Load())) < wait {
-		return wait + time.Second
-	}
-	return 0
 }

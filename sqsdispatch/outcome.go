@@ -40,3 +40,20 @@ func (e *retryError) Error() string {
 	return fmt.Sprintf("retry after %s: %s", e.after, e.err.Error())
 }
 func (e *retryError) Unwrap() error { return e.err }
+
+// IsPermanent reports whether err, or an error it wraps, was made by
+// Permanent: a failure the dispatcher dead-letters at once.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// RetryDelay returns the delay err asks for when it, or an error it
+// wraps, was made by RetryAfter.
+func RetryDelay(err error) (time.Duration, bool) {
+	var r *retryError
+	if errors.As(err, &r) {
+		return r.after, true
+	}
+	return 0, false
+}

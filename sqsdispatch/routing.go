@@ -4,18 +4,20 @@ import "fmt"
 
 // route picks the job of a message: Config.Job, or what Config.Route says.
 // A routing error or an unregistered name is a permanent failure.
-func (d *Dispatcher) route(m *Message) (string, error) {
-	if d.cfg.Route == nil {
-		return d.cfg.Job, nil
+func (d *Dispatcher) route(m *Message) (Job, error) {
+	name := d.cfg.Job
+	if d.cfg.Route != nil {
+		n, err := d.cfg.Route(m)
+		if err != nil {
+			return Job{Name: n}, fmt.Errorf("sqsdispatch: routing message: %w", err)
+		}
+		name = n
 	}
-	name, err := d.cfg.Route(m)
-	if err != nil {
-		return name, fmt.Errorf("sqsdispatch: routing message: %w", err)
+	job, ok := d.cfg.Registry.Lookup(name)
+	if !ok {
+		return Job{Name: name}, fmt.Errorf("%w: %q", ErrUnknownJob, name)
 	}
-	if _, ok := d.cfg.Registry.Lookup(name); !ok {
-		return name, fmt.Errorf("%w: %q", ErrUnknownJob, name)
-	}
-	return name, nil
+	return job, nil
 }
 
 // RouteByAttribute returns a Config.Route that takes the job name from the

@@ -4,87 +4,87 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"os"
+
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
 )
 
-// ErrRetired is returned by Run when the dispatcher retired after
-// Config.MaxJobs jobs or Config.MaxLifetime: it stopped receiving and let
-// its running jobs finish. A supervisor should start a fresh process.
-var ErrRetired = errors.New("sqsdispatch: dispatcher retired")
-
-// Run receives and runs messages, Config.Concurrency at a time, until ctx is
-// done or a stop signal arrives; then it lets running jobs finish for
-// Config.ShutdownGrace, interrupts the rest (SPEC §5) and returns a
-// *StoppedError naming the signal. It returns ErrRetired after MaxJobs or
-// MaxLifetime. Job failures are logged and do not stop it. It returns
-// early, with the error, when a queue cannot be used (missing, access
-// denied, bad credentials, a configuration that would lose or duplicate
-// work), when receives have failed for Config.GiveUpAfter, or when a child
-// cannot be started.
+// Run receives and runs messages, Config.Concurrency at a time, until ctx
+// is done or a stop signal arrives; then it lets running jobs finish for
+// Config.ShutdownGrace, interrupts the rest (suspend, Cleanup, give back)
+// and returns a *StoppedError naming the signal. It returns ErrRetired
+// after MaxJobs or MaxLifetime. Job failures are logged and do not stop
+// it. It returns early, with the error, when a queue cannot be used
+// (missing, access denied, bad credentials, a configuration that would lose
+// or duplicate work), when receives have failed for Config.GiveUpAfter, or
+// when a child cannot be started; running jobs are then interrupted as by
+// a stop signal.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.acquire(); err != nil {
 		return err
 	}
 	defer d.busy.Store(false)
 
-	st := newStopper()
+	r := newRunState(ctx, stop.Config{Signals: d.cfg.StopSignals, Drain: d.cfg.ShutdownGrace,
+		OnSignal: func(s os.Signal) { d.log.Info("stop signal received", zap.Stringer("signal", s)) }})
+	defer r.close()
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	defer func() { stopBG(); bg.Wait() }()
-	bg.Go(func() { d.watchStops(ctx, st, bgCtx.Done()) })
-	bg.Go(func() { d.hb.run(bgCtx) })
 	if d.cfg.StatusOnSIGUSR1 {
-		bg.Go(func() { d.dumpStatusOnSIGUSR1(bgCtx.Done()) })
+		d.watchSIGUSR1(bgCtx, &bg)
+	}
+	bg.Go(func() { d.leases.Run(bgCtx) })
+	if d.cfg.Subreaper {
+		d.becomeSubreaper(bgCtx, &bg)
 	}
 	d.log.Info("dispatcher started", zap.Strings("queues", d.queueURLs), zap.Int("slots", d.cfg.Concurrency))
 	defer func() { d.log.Info("dispatcher stopped") }()
 
-	if err := d.startupChecks(ctx, st); err != nil {
+	if err := d.startupChecks(ctx, r); err != nil {
 		return err
 	}
 	if d.cfg.Prespawn {
-		sp := newSpares(d.cfg.Concurrency, d.cfg.PrespawnMaxIdle, d.log)
+		sp := child.NewSpares(d.cfg.Concurrency, d.cfg.PrespawnMaxIdle, d.childOptions(d.log), nil)
 		d.spares.Store(sp)
 		defer d.spares.Store(nil)
-		bg.Go(func() { sp.run(bgCtx) })
+		bg.Go(func() { sp.Run(bgCtx) })
 	}
 	w := newWorkers()
 	defer w.close()
-	l := &loop{d: d, st: st, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(w.run), fatal: make(chan error, 1)}
+	l := &loop{d: d, r: r, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(w.run)}
 	retired := l.receiveUntilDone(ctx)
 	d.log.Info("dispatcher shutting down: no more receives; waiting for running jobs")
 	l.jobs.Wait()
-	select {
-	case err := <-l.fatal:
-		return err
-	default:
-	}
-	if retired != nil && !isClosed(st.stopping) {
+	switch {
+	case r.fatalErr() != nil:
+		return r.fatalErr()
+	case retired != nil && !r.stop.IsStopping():
 		return retired
 	}
-	if !isClosed(st.stopping) { // ctx ended; watchStops may not have said so yet
-		st.request(nil, context.Cause(ctx), false)
+	if !r.stop.IsStopping() { // ctx ended; the stopper may not have seen it yet
+		r.stop.Request(context.Cause(ctx))
 	}
-	_, err := st.why()
-	return err
+	r.close() // records a signal still on its way
+	return r.stopErr()
 }
 
 // loop is the state of one Run's receive loop.
 type loop struct {
 	d      *Dispatcher
-	st     *stopper
+	r      *runState
 	slots  chan struct{} // one token per busy slot
 	groups *groups
 	jobs   sync.WaitGroup
-	fatal  chan error
-
-	cancelRecv context.CancelFunc // stops receiving
 }
 
 // receiveUntilDone receives and starts jobs until a stop, a fatal error or
@@ -99,11 +99,11 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		defer t.Stop()
 		lifetime = t.C
 	}
-	l.cancelRecv = cancelRecv
 	retire := make(chan struct{})
 	go func() {
 		select {
-		case <-l.st.stopping:
+		case <-l.r.stop.Stopping():
+		case <-l.r.abort:
 		case <-lifetime:
 			close(retire)
 		case <-recvCtx.Done():
@@ -112,7 +112,7 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		cancelRecv()
 	}()
 
-	bo := backoff{giveUp: d.cfg.GiveUpAfter}
+	bo := queue.Backoff{GiveUp: d.cfg.GiveUpAfter}
 	started := 0
 	for {
 		select {
@@ -121,16 +121,13 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 			return l.retirement(retire, started)
 		}
 		n := 1
-		for n < min(10, d.cfg.Concurrency) && l.tryAcquire() {
+		for n < min(10, d.cfg.Concurrency, max(1, d.cfg.MaxJobs-started)) && l.tryAcquire() {
 			n++
 		}
-		if d.cfg.MaxJobs > 0 {
-			for n > d.cfg.MaxJobs-started {
-				n--
-				<-l.slots
-			}
+		if d.cfg.MaxJobs > 0 && n > d.cfg.MaxJobs-started {
+			n = d.cfg.MaxJobs - started
 		}
-		msgs, err := d.receive(recvCtx, n)
+		msgs, err := d.q.Receive(recvCtx, d.queueURLs, n)
 		for range n - len(msgs) {
 			<-l.slots
 		}
@@ -138,26 +135,29 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 			return l.retirement(retire, started)
 		}
 		if err != nil {
-			if isFatal(err) {
-				l.setFatal(err)
+			if queue.IsFatal(err) {
+				l.r.setFatal(dispatcherError(err))
 				return nil
 			}
-			delay, ok := bo.next(time.Now())
+			delay, ok := bo.Next(time.Now())
 			if !ok {
-				l.setFatal(fmt.Errorf("sqsdispatch: giving up after %s of failing receives: %w", d.cfg.GiveUpAfter, err))
+				l.r.setFatal(fmt.Errorf("sqsdispatch: giving up after %s of failing receives: %w", d.cfg.GiveUpAfter, dispatcherError(err)))
 				return nil
 			}
 			d.log.Warn("receive failed; backing off", zap.Error(err), zap.Duration("delay", delay))
+			d.health.failed(err, delay)
 			sleepCtx(recvCtx, delay)
 			continue
 		}
-		bo.reset()
-		for _, m := range msgs {
+		bo.Reset()
+		d.health.received()
+		for _, rcv := range msgs {
 			started++
-			l.start(ctx, m)
+			l.start(ctx, d.hold(rcv))
 		}
 		if d.cfg.MaxJobs > 0 && started >= d.cfg.MaxJobs {
 			d.log.Info("retiring: MaxJobs reached; finishing running jobs", zap.Int("jobs", started))
+			d.health.set(StateRetired)
 			return ErrRetired
 		}
 		if len(msgs) == 0 && d.shortPolling(ctx) {
@@ -169,8 +169,10 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 func (l *loop) retirement(retire chan struct{}, started int) error {
 	if isClosed(retire) {
 		l.d.log.Info("retiring: MaxLifetime reached; finishing running jobs", zap.Int("jobs", started))
+		l.d.health.set(StateRetired)
 		return ErrRetired
 	}
+	l.d.health.set(StateStopping)
 	return nil
 }
 
@@ -183,40 +185,24 @@ func (l *loop) tryAcquire() bool {
 	}
 }
 
-// start runs m's job on the slot acquired for it; messages of one FIFO
-// group run one at a time, in order.
+// start hands m to its owner on the slot acquired for it; messages of one
+// FIFO group run one at a time, in order.
 func (l *loop) start(ctx context.Context, m *inflight) {
 	l.jobs.Add(1)
+	m.free = sync.OnceFunc(func() { <-l.slots })
 	group := m.msg.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]
 	if group != "" {
 		group = m.msg.Queue + "\x00" + group
-		l.d.hb.add(m) // keep its lease while it waits for its group
 	}
-	m.childGone = sync.OnceFunc(func() {
-		<-l.slots
-		runtime.Gosched() // let the receive loop fill the slot first
-	})
-	l.groups.submit(group, func() {
+	l.groups.submit(group, m, func(m *inflight) bool {
 		defer l.jobs.Done()
-		defer m.childGone()
-		err := l.d.process(ctx, m, l.st)
-		switch {
-		case err == nil, errors.Is(err, ErrStopped):
-		case errors.Is(err, ErrChildStart):
-			l.setFatal(err)
-		default:
-			l.d.log.Warn("message not processed successfully", zap.String("message_id", m.msg.ID), zap.Error(err))
+		defer m.free()
+		err := l.d.handle(ctx, l.r, m)
+		if errors.Is(err, ErrChildStart) {
+			l.r.setFatal(err)
 		}
+		return m.final
 	})
-}
-
-// setFatal records the error Run returns and stops receiving.
-func (l *loop) setFatal(err error) {
-	select {
-	case l.fatal <- err:
-	default:
-	}
-	l.cancelRecv()
 }
 
 // idleDelay is the pause after an empty receive when the queue does not
@@ -228,6 +214,16 @@ func (d *Dispatcher) shortPolling(ctx context.Context) bool {
 	if d.cfg.WaitTime > 0 {
 		return false
 	}
-	qi, err := d.queues.info(ctx, d.cfg.Client, d.queueURLs[len(d.queueURLs)-1])
-	return err == nil && qi.waitSeconds == 0
+	qi, err := d.q.Info(ctx, d.queueURLs[len(d.queueURLs)-1])
+	return err == nil && qi.WaitSeconds == 0
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

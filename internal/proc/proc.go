@@ -2,7 +2,7 @@
 
 // Package proc holds the process-group and platform machinery behind the
 // dispatcher's children: how a child is started, signalled, suspended,
-// killed and reaped.
+// killed and reaped, and how a process finds and kills its descendants.
 package proc
 
 import (

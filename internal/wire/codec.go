@@ -3,14 +3,19 @@ package wire
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
+	"unicode/utf8"
 )
 
 // The frames are encoded by hand rather than with encoding/json: a child
 // decodes exactly one request in a cold process, where reflection-based
 // decoding costs more than the rest of the protocol together.
 
-var errShort = errors.New("wire: truncated frame")
+var (
+	errShort    = errors.New("wire: truncated frame")
+	errTrailing = errors.New("wire: trailing bytes after the frame's value")
+)
 
 type encoder struct{ b []byte }
 
@@ -110,14 +115,38 @@ func (d *decoder) bool() bool {
 	return v
 }
 
-// count reads a collection length, bounded by what is left to read.
-func (d *decoder) count() int {
+// Smallest encodings of one collection entry: each string or byte slice
+// takes at least its one-byte length, a bool one byte.
+const (
+	minAttributeBytes        = 2 // key, value
+	minMessageAttributeBytes = 5 // key, data type, string value, bool, binary value
+)
+
+// maxPrealloc caps the capacity allocated up front for a collection: a
+// frame's entry count is only a claim until its entries have been read.
+// SQS messages carry at most 10 message attributes.
+const maxPrealloc = 16
+
+// count reads a collection length. Each entry takes at least minEntry
+// bytes, so a count larger than the bytes left allow is an error.
+func (d *decoder) count(minEntry int) int {
 	n := d.uint()
-	if n > uint64(len(d.b)) {
+	if d.err != nil {
+		return 0
+	}
+	if n > uint64(len(d.b)/minEntry) {
 		d.err = errShort
 		return 0
 	}
 	return int(n)
+}
+
+// end makes bytes left after the value an error.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.b) > 0 {
+		return fmt.Errorf("%w (%d)", errTrailing, len(d.b))
+	}
+	return d.err
 }
 
 // MarshalBinary encodes the request.
@@ -154,6 +183,7 @@ func (r Request) MarshalBinary() ([]byte, error) {
 		e.bool(c.ChildRunning)
 		e.int(int64(c.Attempt))
 	}
+	e.int(int64(r.GuardPGID))
 	return e.b, nil
 }
 
@@ -165,18 +195,22 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return errors.New("wire: not a request")
 	}
 	r.Version = int(d.uint())
+	if d.err == nil && r.Version != Version {
+		// The rest may be laid out differently: read no further.
+		return fmt.Errorf("%w: the request is of version %d, this build's is %d", ErrVersion, r.Version, Version)
+	}
 	r.Mode, r.Job, r.TimeoutNS = d.string(), d.string(), d.int()
 	m := &r.Message
 	m.ID, m.Queue, m.Body, m.ReceiveCount = d.string(), d.string(), d.string(), int(d.int())
-	if n := d.count(); n > 0 {
-		m.Attributes = make(map[string]string, n)
+	if n := d.count(minAttributeBytes); n > 0 {
+		m.Attributes = make(map[string]string, min(n, maxPrealloc))
 		for range n {
 			k := d.string()
 			m.Attributes[k] = d.string()
 		}
 	}
-	if n := d.count(); n > 0 {
-		m.MessageAttributes = make(map[string]Attribute, n)
+	if n := d.count(minMessageAttributeBytes); n > 0 {
+		m.MessageAttributes = make(map[string]Attribute, min(n, maxPrealloc))
 		for range n {
 			k := d.string()
 			a := Attribute{DataType: d.string(), StringValue: d.string()}
@@ -191,7 +225,8 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 	if d.bool() {
 		r.Cause = &Cause{Signal: int(d.int()), Reason: d.string(), ChildRunning: d.bool(), Attempt: int(d.int())}
 	}
-	return d.err
+	r.GuardPGID = int(d.int())
+	return d.end()
 }
 
 // MarshalBinary encodes the result.
@@ -209,5 +244,29 @@ func (r Result) MarshalBinary() ([]byte, error) {
 func (r *Result) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
 	r.Kind, r.Error, r.RetryAfterNS, r.Stack, r.Signal = d.string(), d.string(), d.int(), d.string(), int(d.int())
-	return d.err
+	return d.end()
+}
+
+// Fit returns the result with its Error cut to MaxErrorBytes and its Stack
+// to MaxStackBytes, each cut marked, so that the result always fits in a
+// frame.
+func (r Result) Fit() Result {
+	r.Error = cut(r.Error, MaxErrorBytes)
+	r.Stack = cut(r.Stack, MaxStackBytes)
+	return r
+}
+
+// cut keeps the head of s within max bytes, marker included, ending on a
+// whole UTF-8 sequence.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const marker = "\n... [cut: %d of %d bytes omitted]"
+	// The omitted count has no more digits than len(s).
+	n := max - len(fmt.Sprintf(marker, len(s), len(s)))
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf(marker, len(s)-n, len(s))
 }

@@ -17,7 +17,7 @@ import (
 // Version is the protocol version. A child refuses a request whose version
 // differs, so a parent and a child built from different sources never
 // misread each other.
-const Version = 1
+const Version = 2
 
 // Magic opens every request; a child that does not read it first refuses.
 const Magic = "sqsdispatch-child"
@@ -71,6 +71,12 @@ type Request struct {
 	TimeoutNS int64
 	Message   Message
 	Cause     *Cause
+	// GuardPGID, when set on a cleanup request, names the process group of
+	// the interrupted job. The cleanup child guards it: it suspends the
+	// group itself once it is ready to kill it should the dispatcher die,
+	// and kills it after the cleanup, so that a suspended job never
+	// outlives the dispatcher.
+	GuardPGID int
 }
 
 // Result kinds.
@@ -80,6 +86,13 @@ const (
 	KindPermanent = "permanent"
 	KindRetry     = "retry"
 	KindPanic     = "panic"
+)
+
+// Limits on the free text of a Result, so that every result fits in a
+// frame. Fit cuts longer texts and marks the cut.
+const (
+	MaxErrorBytes = 64 << 10
+	MaxStackBytes = 1 << 20
 )
 
 // Result is what a child reports before it exits.
@@ -117,6 +130,11 @@ func Frame(v encoding.BinaryMarshaler) ([]byte, error) {
 	copy(buf[4:], b)
 	return buf, nil
 }
+
+// ErrVersion is returned when a request was encoded by a build that speaks
+// another protocol version; the request holds the version it was sent
+// with.
+var ErrVersion = errors.New("wire: protocol version mismatch")
 
 // ErrNoFrame is returned by Read when the stream ends before a frame starts.
 var ErrNoFrame = errors.New("no frame")

@@ -1,0 +1,151 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/chaos/ledger"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/chaos/proctab"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+// jobName is the one job of the service.
+const jobName = "chaos"
+
+// Delays the jobs ask for with RetryAfter.
+const (
+	failFirstRetry = 300 * time.Millisecond
+	duplicateRetry = time.Second
+	// grandchildLife outlives every job: only the library's process
+	// hygiene ends it early.
+	grandchildLife = "30"
+)
+
+func registry() *sqsdispatch.Registry {
+	reg := sqsdispatch.NewRegistry()
+	reg.Handle(sqsdispatch.Job{Name: jobName, Run: run, Cleanup: cleanup, Timeout: time.Minute})
+	return reg
+}
+
+// delivery is what every record of one message delivery shares.
+type delivery struct {
+	led  *ledger.Ledger
+	body ledger.Body
+	base ledger.Record
+}
+
+func open(msg *sqsdispatch.Message) (*delivery, error) {
+	var body ledger.Body
+	if err := json.Unmarshal([]byte(msg.Body), &body); err != nil || body.Key == "" {
+		return nil, sqsdispatch.Permanent(fmt.Errorf("chaos service: body %q is not a chaos message", msg.Body))
+	}
+	led, err := ledger.Open(os.Getenv(ledger.EnvDir))
+	if err != nil {
+		return nil, err
+	}
+	self, err := proctab.Identify(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	parent, _ := proctab.Identify(os.Getppid()) // gone: the zero ID
+	return &delivery{led: led, body: body, base: ledger.Record{Key: body.Key, MessageID: msg.ID,
+		ReceiveCount: msg.ReceiveCount, Proc: self, Dispatcher: parent}}, nil
+}
+
+func (d *delivery) record(ev ledger.Event, edit func(*ledger.Record)) error {
+	r := d.base
+	r.Event = ev
+	if edit != nil {
+		edit(&r)
+	}
+	return d.led.Append(r)
+}
+
+// run is the job. It takes the message's lock for the whole life of its
+// process tree; a lock already held means another run of the same message
+// is alive, which is recorded as a duplicate.
+func run(ctx context.Context, msg *sqsdispatch.Message) error {
+	d, err := open(msg)
+	if err != nil {
+		return err
+	}
+	lock, err := d.led.Lock(d.body.Key)
+	if errors.Is(err, ledger.ErrHeld) {
+		if rerr := d.record(ledger.EventDuplicate, func(r *ledger.Record) { r.Holders = err.Error() }); rerr != nil {
+			return rerr
+		}
+		return sqsdispatch.RetryAfter(duplicateRetry, err)
+	}
+	if err != nil {
+		return err
+	}
+	// The lock stays held until this process exits: it is never unlocked
+	// or closed here.
+	if err := d.record(ledger.EventStart, nil); err != nil {
+		return err
+	}
+	switch d.body.Kind {
+	case ledger.KindFailFirst:
+		if err := sleep(ctx, d.body.Millis); err != nil {
+			return err
+		}
+		if msg.ReceiveCount == 1 {
+			if err := d.record(ledger.EventFail, nil); err != nil {
+				return err
+			}
+			return sqsdispatch.RetryAfter(failFirstRetry, errors.New("chaos service: the first delivery fails"))
+		}
+	case ledger.KindGrandchild:
+		cmd := exec.Command("sleep", grandchildLife)
+		cmd.ExtraFiles = []*os.File{lock} // the grandchild holds the lock too
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("chaos service: starting the grandchild: %w", err)
+		}
+		if err := d.record(ledger.EventGrandchild, func(r *ledger.Record) { r.Grandchild = cmd.Process.Pid }); err != nil {
+			return err
+		}
+		if err := sleep(ctx, d.body.Millis); err != nil {
+			return err
+		}
+		// Not waited for: the grandchild outlives the job unless the
+		// dispatcher ends it.
+	default:
+		if err := sleep(ctx, d.body.Millis); err != nil {
+			return err
+		}
+	}
+	return d.record(ledger.EventDone, nil)
+}
+
+// cleanup works for the message's cleanup time, then records that it ran
+// to its end.
+func cleanup(ctx context.Context, msg *sqsdispatch.Message, cause sqsdispatch.Cause) error {
+	d, err := open(msg)
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, d.body.CleanupMillis); err != nil {
+		return err
+	}
+	return d.record(ledger.EventCleanup, func(r *ledger.Record) {
+		r.Attempt, r.Reason, r.ChildRunning = cause.Attempt, cause.Reason, cause.ChildRunning
+	})
+}
+
+func sleep(ctx context.Context, ms int) error {
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

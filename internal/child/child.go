@@ -1,0 +1,163 @@
+// Package child runs each job in a child process re-executed from the
+// running binary, and is that child's runtime once it runs.
+//
+// The parent side starts a child (Start, Spawn), hands it its request over
+// a pipe (Send), forwards its stderr, times and measures it (Watch),
+// signals its process group and, when done with it, kills what is left of
+// the group and reaps it (Release). Spares keeps children started ahead of
+// need.
+//
+// The child side (Serve) is the whole life of the re-executed process:
+// the handshake, the handling of its parent's death, the job, the killing
+// of everything the job left behind, and the report.
+//
+// Nothing a job starts may outlive the dispatcher. Several mechanisms
+// cover each other's gaps:
+//   - each child leads a process group of its own, and every signal the
+//     dispatcher sends goes to the whole group;
+//   - on Linux the kernel sends a child proc.DeathSignal when the thread
+//     that started it ends; the child handles it, from before it reads its
+//     request, by killing its whole group (and, as a cleanup's guardian,
+//     the job's group first);
+//   - the request pipe is the child's lifeline: its end of file means the
+//     parent died, with the same consequence;
+//   - a child is a child subreaper, and before it reports kills and reaps
+//     every descendant the job left;
+//   - when a child exits, its parent kills its process group before it
+//     reaps it (the group's id cannot be reused until then);
+//   - a suspended job is suspended by the child that runs its cleanup,
+//     which is armed to kill it should the dispatcher die.
+package child
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// Options configure a child's start.
+type Options struct {
+	// Log receives the child's stderr, one entry per line tagged with the
+	// child's pid, and warnings about the child. When nil, the child's
+	// stderr is copied to os.Stderr as it is and warnings are dropped.
+	Log *zap.Logger
+}
+
+// ErrInChild is returned by Start in a process that was itself started as
+// a job child: a child never starts children of its own.
+var ErrInChild = errors.New("sqsdispatch: a job child cannot start job children")
+
+// Child is one child process as its parent sees it. Its methods are safe
+// for concurrent use.
+type Child struct {
+	pid int
+
+	done    chan struct{} // closed once the child was reaped and its result read
+	pending atomic.Int32  // of the reaping and the result read; the last closes done
+	state   *os.ProcessState
+	res     *wire.Result // nil when the child reported nothing
+
+	reqW    *os.File       // request pipe, held open as the child's lifeline
+	writes  sync.WaitGroup // request writes in flight
+	errR    *os.File
+	errDone chan struct{} // closed when the stderr pipe reached its end
+	stderr  tail
+
+	lineLog atomic.Pointer[zap.Logger] // tags stderr lines; nil: copy them raw
+	warnLog atomic.Pointer[zap.Logger] // never nil
+
+	mu        sync.Mutex
+	started   time.Time
+	stoppedUs bool // the dispatcher stopped the child
+	reaped    bool // the leader was waited for: its group id may be reused
+
+	releaseOnce sync.Once
+
+	resR      *os.File    // result pipe, for Finished
+	reporting atomic.Bool // the first byte of the result arrived
+}
+
+// PID returns the child's pid, which is also its process group's id.
+func (c *Child) PID() int { return c.pid }
+
+// Started returns when the child was started, or when it was handed its
+// request if it waited as a spare.
+func (c *Child) Started() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
+// Done returns a channel that is closed once the child has exited, its
+// process group has been killed, it has been reaped and its result read.
+func (c *Child) Done() <-chan struct{} { return c.done }
+
+// Result returns what the child reported, or nil when it reported nothing.
+// Call it after Done is closed.
+func (c *Child) Result() *wire.Result { return c.res }
+
+// State returns the child's exit state. Call it after Done is closed. It
+// is nil only when something else in this process reaped the child.
+func (c *Child) State() *os.ProcessState { return c.state }
+
+// Stderr returns the last bytes (up to 4 KiB) the child wrote to stderr.
+func (c *Child) Stderr() []byte { return c.stderr.bytes() }
+
+// Signal sends sig to the child's whole process group and, unless sig is
+// SIGCONT, records that the dispatcher stopped the child. Once the child
+// has been reaped it only records.
+func (c *Child) Signal(sig syscall.Signal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sig != syscall.SIGCONT {
+		c.stoppedUs = true
+	}
+	if !c.reaped {
+		_ = signalGroup(c.pid, sig)
+	}
+}
+
+// MarkStoppedByUs records that the dispatcher is stopping the child
+// without signalling it: the child of the job's cleanup will suspend and
+// kill it (wire.Request.GuardPGID).
+func (c *Child) MarkStoppedByUs() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stoppedUs = true
+}
+
+// StoppedByUs reports whether the dispatcher stopped the child (Signal or
+// MarkStoppedByUs), as opposed to a signal from elsewhere.
+func (c *Child) StoppedByUs() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stoppedUs
+}
+
+func (c *Child) warn(msg string, err error) {
+	c.warnLog.Load().Warn(msg, zap.Error(err))
+}
+
+// partDone marks the reaping or the result read as finished; the second
+// one closes done.
+func (c *Child) partDone() {
+	if c.pending.Add(-1) == 0 {
+		close(c.done)
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

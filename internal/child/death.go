@@ -1,0 +1,80 @@
+package child
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
+)
+
+// suspendWait bounds how long a guardian waits for the job it suspends to
+// be seen stopped before it runs the cleanup.
+const suspendWait = time.Second
+
+// death is what a child does when its parent dies: kill the job it guards,
+// then everything of its own.
+type death struct {
+	guardPGID atomic.Int64
+}
+
+// armDeath installs the handler of proc.DeathSignal. It must run before
+// anything else in the child: until then the Go runtime discards the
+// signal (the lifeline covers that window, in which no job code runs).
+func armDeath() *death {
+	d := &death{}
+	if proc.DeathSignal != 0 {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, proc.DeathSignal)
+		go func() {
+			<-sigs
+			d.die()
+		}()
+	}
+	return d
+}
+
+// guard makes the death of the parent kill process group pgid too
+// (0: none).
+func (d *death) guard(pgid int) { d.guardPGID.Store(int64(pgid)) }
+
+// lifeline waits for the end of the request pipe, which the parent holds
+// open for the child's whole life: its end means the parent died.
+func (d *death) lifeline(r io.Reader) {
+	_, _ = io.Copy(io.Discard, r)
+	d.die()
+}
+
+// die kills the guarded group, this process's descendants, and its own
+// process group, itself included. It does not return.
+func (d *death) die() {
+	if g := int(d.guardPGID.Load()); g > 1 {
+		_ = proc.SignalGroup(g, syscall.SIGKILL)
+	}
+	proc.SignalDescendants(syscall.SIGKILL) // those that left the group
+	proc.KillOwnGroup()
+	os.Exit(ExitFailed) // not reached: SIGKILL is not delayed
+}
+
+// watchStops makes SIGTERM and SIGHUP cancel the returned context; the
+// returned function reports the first such signal (0: none).
+func watchStops() (context.Context, func() syscall.Signal) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var first atomic.Int32
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		for s := range sigs {
+			sig := s.(syscall.Signal)
+			if first.CompareAndSwap(0, int32(sig)) {
+				cancel(fmt.Errorf("sqsdispatch: job stopped by %s", sig))
+			}
+		}
+	}()
+	return ctx, func() syscall.Signal { return syscall.Signal(first.Load()) }
+}

@@ -1,0 +1,4 @@
+package child
+
+// ReapAdoptedOnce lets the tests run one scan of ReapAdopted.
+func ReapAdoptedOnce() { reapAdoptedOnce() }

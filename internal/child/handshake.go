@@ -1,0 +1,53 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// HandshakeTimeout bounds how long a child waits for its request. A spare
+// child waits here, so spares must be retired sooner.
+const HandshakeTimeout = 10 * time.Minute
+
+const notByHand = "this process is a job child of a dispatcher and cannot be started by hand (%v)"
+
+func refuse(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "sqsdispatch: "+format+"\n", args...)
+	return ExitRefused
+}
+
+// pipes returns the request pipe (fd 3) and the result pipe (fd 4), which
+// the job's own subprocesses will not inherit.
+func pipes() (req, res *os.File, err error) {
+	for _, fd := range []int{3, 4} {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			return nil, nil, fmt.Errorf("file descriptor %d: %w", fd, err)
+		}
+		syscall.CloseOnExec(fd)
+	}
+	return os.NewFile(3, "sqsdispatch-request"), os.NewFile(4, "sqsdispatch-result"), nil
+}
+
+// readRequest reads the request, exiting the process when none comes
+// within HandshakeTimeout.
+func readRequest(r io.Reader) (*wire.Request, error) {
+	timer := time.AfterFunc(HandshakeTimeout, func() {
+		os.Exit(refuse(notByHand, fmt.Sprintf("no handshake within %s", HandshakeTimeout)))
+	})
+	defer timer.Stop()
+	var req wire.Request
+	switch err := wire.Read(r, &req); {
+	case errors.Is(err, wire.ErrVersion):
+		return nil, fmt.Errorf("parent speaks protocol %d, this binary %d; they must be the same build", req.Version, wire.Version)
+	case err != nil:
+		return nil, fmt.Errorf("no handshake from a parent: %w", err)
+	}
+	return &req, nil
+}

@@ -1,0 +1,119 @@
+package child
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// Runner runs the job (wire.ModeRun) or its cleanup (wire.ModeCleanup)
+// that req names, and turns what it returned into a result. It runs in
+// the child; ctx ends when the child is asked to stop (SIGTERM, SIGHUP).
+type Runner func(ctx context.Context, req *wire.Request) wire.Result
+
+// Exit codes of a child.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // the job failed and its result was reported
+	ExitRefused = 2 // no valid handshake, or nothing to run the job with
+)
+
+// IsChild reports whether this process was started as a job child (its
+// environment holds the marker wire.EnvChild).
+func IsChild() bool {
+	_, ok := os.LookupEnv(wire.EnvChild)
+	return ok
+}
+
+// Serve is the whole life of a job child; main calls it first thing when
+// IsChild reports true, and exits with the code it returns. It arms the
+// handling of its parent's death, checks the handshake, reads the request,
+// runs it with run, kills every process the job left behind, and reports
+// the result to the parent. It refuses to run (ExitRefused, with a message
+// on stderr) when run is nil, when it was started by hand, by a different
+// build, or got no request within HandshakeTimeout.
+func Serve(run Runner) int {
+	d := armDeath() // first of all: from here on the parent's death kills the group
+	proc.NameAfter(os.Args[0])
+	version, isChild := os.LookupEnv(wire.EnvChild)
+	_ = os.Unsetenv(wire.EnvChild) // the job's own subprocesses are not children of ours
+	if os.Getenv(envStartProcs) != "" {
+		_ = os.Unsetenv("GOMAXPROCS")
+		_ = os.Unsetenv(envStartProcs)
+		runtime.SetDefaultGOMAXPROCS()
+	}
+	switch {
+	case !isChild:
+		return refuse("this process was not started as a job child")
+	case version != strconv.Itoa(wire.Version):
+		return refuse("child protocol version %q does not match this binary's %d; the parent and child must be the same build", version, wire.Version)
+	case run == nil:
+		return refuse("this job child has nothing to run jobs with (was Init called with a nil Registry?)")
+	}
+	reqPipe, resPipe, err := pipes()
+	if err != nil {
+		return refuse(notByHand, err)
+	}
+	_ = proc.BecomeSubreaper() // the job's orphans come to us, to be killed and reaped
+	req, err := readRequest(reqPipe)
+	if err != nil {
+		return refuse(notByHand, err)
+	}
+	d.guard(req.GuardPGID)
+	go d.lifeline(reqPipe)
+	return report(resPipe, serveRequest(d, run, req))
+}
+
+// serveRequest runs req and then makes sure that nothing the job started
+// is left: the guarded job's group and this process's descendants.
+func serveRequest(d *death, run Runner, req *wire.Request) wire.Result {
+	ctx, stopped := watchStops()
+	if req.GuardPGID > 1 {
+		// The job is suspended only now that an armed guardian lives.
+		_ = proc.SignalGroup(req.GuardPGID, syscall.SIGSTOP)
+		proc.AwaitStop(req.GuardPGID, suspendWait)
+	}
+	res := runSafely(ctx, run, req)
+	if req.GuardPGID > 1 {
+		// After the first cleanup try the job is killed in every case:
+		// success leaves nothing of it; failure is retried without it.
+		_ = proc.SignalGroup(req.GuardPGID, syscall.SIGKILL)
+		d.guard(0)
+	}
+	proc.KillDescendants()
+	if s := stopped(); s != 0 {
+		res.Signal = int(s)
+	}
+	return res
+}
+
+// runSafely runs the runner, turning a panic that escapes it into a
+// result.
+func runSafely(ctx context.Context, run Runner, req *wire.Request) (res wire.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = wire.Result{Kind: wire.KindPanic, Error: fmt.Sprintf("panic: %v", r), Stack: string(debug.Stack())}
+		}
+	}()
+	return run(ctx, req)
+}
+
+// report writes the result, cut to fit a frame, and returns the exit code.
+func report(w *os.File, res wire.Result) int {
+	if err := wire.Write(w, res.Fit()); err != nil {
+		fmt.Fprintf(os.Stderr, "sqsdispatch: cannot report the job's result to the dispatcher: %v\n", err)
+		return ExitFailed
+	}
+	_ = w.Close()
+	if res.Kind == wire.KindOK {
+		return ExitOK
+	}
+	return ExitFailed
+}

@@ -1,0 +1,171 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// envStartProcs tells a child that the parent set GOMAXPROCS=1 only for
+// its start-up, and that it must restore the default before the job runs.
+const envStartProcs = "SQSDISPATCH_START_PROCS"
+
+// Spawn starts a child and sends it req, its stderr lines tagged by
+// opts.Log.
+func Spawn(req wire.Request, opts Options) (*Child, error) {
+	c, err := Start(opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Send(req, opts.Log)
+	return c, nil
+}
+
+// Start starts a child that waits for its request (Send). The child runs
+// this binary with this process's arguments and environment, plus the
+// marker that makes it a child; it leads a process group of its own.
+// On Linux it is started from an OS thread that stays locked until the
+// child is reaped, since the kernel sends it proc.DeathSignal when that
+// thread ends.
+func Start(opts Options) (*Child, error) {
+	if IsChild() {
+		return nil, ErrInChild
+	}
+	exe, err := proc.ExePath()
+	if err != nil {
+		return nil, fmt.Errorf("sqsdispatch: start child: %w", err)
+	}
+	var files [6]*os.File // request, result and stderr pipes: read, write
+	for i := 0; i < len(files); i += 2 {
+		if files[i], files[i+1], err = os.Pipe(); err != nil {
+			closeAll(files[:i]...)
+			return nil, fmt.Errorf("sqsdispatch: start child: %w", err)
+		}
+	}
+	reqR, reqW, resR, resW, errR, errW := files[0], files[1], files[2], files[3], files[4], files[5]
+	args := append([]string(nil), os.Args...)
+	if len(args) == 0 {
+		args = []string{exe}
+	}
+	cmd := &exec.Cmd{
+		Path:        exe,
+		Args:        args,
+		Env:         childEnv(),
+		Stdout:      os.Stdout,
+		Stderr:      errW,
+		ExtraFiles:  []*os.File{reqR, resW},
+		SysProcAttr: proc.SysProcAttr(),
+	}
+	c := &Child{done: make(chan struct{}), reqW: reqW, errR: errR, errDone: make(chan struct{}),
+		stderr: tail{max: stderrTailBytes}, started: time.Now()}
+	c.pending.Store(2)
+	started := make(chan error, 1)
+	go c.run(cmd, started)
+	err = <-started
+	closeAll(reqR, resW, errW)
+	if err != nil {
+		closeAll(reqW, resR, errR)
+		return nil, fmt.Errorf("sqsdispatch: start child: %w", err)
+	}
+	c.pid = cmd.Process.Pid
+	c.setLog(opts.Log)
+	c.resR = resR
+	go c.readResult(resR)
+	go c.forwardStderr()
+	return c, nil
+}
+
+// run starts the child and waits for it on a locked OS thread. Once the
+// child has exited, and before it is reaped, its process group is killed:
+// the group's id cannot be reused while the leader is unreaped, and
+// nothing the job started may run on after it (a leader killed by the OOM
+// killer would otherwise leave its processes running through the cleanup).
+func (c *Child) run(cmd *exec.Cmd, started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := startTracked(cmd); err != nil {
+		started <- err
+		return
+	}
+	started <- nil
+	pid := cmd.Process.Pid
+	waited, err := proc.WaitExited(pid)
+	if waited {
+		if err == nil {
+			_ = signalGroup(pid, syscall.SIGKILL)
+		}
+		c.mu.Lock() // the leader exited: reaping it is immediate
+		_ = cmd.Wait()
+		c.reaped = true
+		c.mu.Unlock()
+	} else {
+		_ = cmd.Wait()
+		c.mu.Lock()
+		c.reaped = true
+		c.mu.Unlock()
+		_ = signalGroup(pid, syscall.SIGKILL) // at once, before the id can be reused
+	}
+	untrack(pid)
+	c.state = cmd.ProcessState
+	c.partDone()
+}
+
+// readResult reads the one frame the child reports.
+func (c *Child) readResult(r *os.File) {
+	defer c.partDone()
+	defer r.Close()
+	var res wire.Result
+	if err := wire.Read(firstByte{r, c}, &res); err != nil {
+		if !errors.Is(err, wire.ErrNoFrame) {
+			c.warn("reading the child's result", err)
+		}
+		return
+	}
+	c.res = &res
+}
+
+// setLog makes log (nil: raw copies) receive the child's stderr lines.
+func (c *Child) setLog(log *zap.Logger) {
+	if log == nil {
+		c.lineLog.Store(nil)
+		c.warnLog.Store(zap.NewNop())
+		return
+	}
+	log = log.With(zap.Int("pid", c.pid))
+	c.lineLog.Store(log)
+	c.warnLog.Store(log)
+}
+
+// childEnv is the parent's environment plus the child marker. Unless the
+// user set GOMAXPROCS, a child starts with one P, which makes the runtime's
+// and the packages' initialisation cheaper, and restores the default
+// (container-aware) setting before the job runs.
+func childEnv() []string {
+	env := append(os.Environ(), wire.EnvChild+"="+strconv.Itoa(wire.Version))
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		env = append(env, "GOMAXPROCS=1", envStartProcs+"=1")
+	}
+	return env
+}
+
+// signalGroup sends sig to process group pgid, which must not have been
+// reaped yet.
+func signalGroup(pgid int, sig syscall.Signal) error { return proc.SignalGroup(pgid, sig) }
+
+func closeAll(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}

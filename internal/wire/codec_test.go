@@ -1,0 +1,252 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// sampleRequest exercises every field of a request.
+func sampleRequest() Request {
+	return Request{Magic: Magic, Version: Version, Mode: ModeCleanup, Job: "job", TimeoutNS: 5e9,
+		Message: Message{ID: "id", Queue: "q", Body: "body ü", ReceiveCount: 3,
+			Attributes: map[string]string{"ApproximateReceiveCount": "3", "SentTimestamp": "1"},
+			MessageAttributes: map[string]Attribute{
+				"s": {DataType: "String", StringValue: "v"},
+				"b": {DataType: "Binary", BinaryValue: []byte{0, 1, 255}},
+				"e": {DataType: "Binary", BinaryValue: []byte{}},
+			}},
+		Cause:     &Cause{Signal: 15, Reason: "stopping", ChildRunning: true, Attempt: 2},
+		GuardPGID: 4242,
+	}
+}
+
+func mustMarshal(t testing.TB, v interface{ MarshalBinary() ([]byte, error) }) []byte {
+	t.Helper()
+	b, err := v.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRequestRoundTripsEveryField(t *testing.T) {
+	t.Parallel()
+	in := sampleRequest()
+	var out Request
+	if err := out.UnmarshalBinary(mustMarshal(t, in)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
+	}
+}
+
+func TestTrailingBytesAreAnError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		encode func() []byte
+		decode func([]byte) error
+	}{
+		{"request", func() []byte { return mustMarshal(t, sampleRequest()) },
+			func(b []byte) error { var r Request; return r.UnmarshalBinary(b) }},
+		{"result", func() []byte { return mustMarshal(t, Result{Kind: KindError, Error: "e", Stack: "s", Signal: 15}) },
+			func(b []byte) error { var r Result; return r.UnmarshalBinary(b) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := tt.encode()
+			if err := tt.decode(b); err != nil {
+				t.Fatalf("the exact encoding does not decode: %v", err)
+			}
+			for _, extra := range [][]byte{{0}, {1, 2, 3}} {
+				if err := tt.decode(append(append([]byte{}, b...), extra...)); !errors.Is(err, errTrailing) {
+					t.Errorf("with %d trailing bytes: err = %v; want errTrailing", len(extra), err)
+				}
+			}
+		})
+	}
+}
+
+// requestHead encodes a request's fields up to its system attributes.
+func requestHead() []byte {
+	var e encoder
+	e.string(Magic)
+	e.uint(Version)
+	e.string(ModeRun)
+	e.string("j")
+	e.int(0)
+	e.string("id")
+	e.string("q")
+	e.string("")
+	e.int(1)
+	return e.b
+}
+
+// zeroEntries builds a request whose collection claims n entries, each
+// encoded in its smallest form (all zero bytes), plus surplus claimed
+// entries that are not there.
+func zeroEntries(attributes bool, n, surplus int) []byte {
+	b := requestHead()
+	entry := minMessageAttributeBytes
+	if attributes {
+		entry = minAttributeBytes
+		b = binary.AppendUvarint(b, uint64(n+surplus))
+	} else {
+		b = binary.AppendUvarint(b, 0)
+		b = binary.AppendUvarint(b, uint64(n+surplus))
+	}
+	b = append(b, make([]byte, n*entry)...)
+	if attributes {
+		b = append(b, 0) // no message attributes
+	}
+	return append(b, 0, 0) // no cause, no guard
+}
+
+func TestDecodeBoundsCountsByBytesLeft(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		attributes bool
+		n, surplus int
+		wantErr    bool
+	}{
+		{"attributes that fit", true, 1000, 0, false},
+		{"one attribute more than the bytes allow", true, 1000, 1, true},
+		{"a huge attribute count", true, 10, 1 << 40, true},
+		{"message attributes that fit", false, 1000, 0, false},
+		{"message attributes claiming the minimum of another type", false, 1000, 1000, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r Request
+			err := r.UnmarshalBinary(zeroEntries(tt.attributes, tt.n, tt.surplus))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v; want error %v", err, tt.wantErr)
+			}
+			if err == nil && len(r.Message.Attributes)+len(r.Message.MessageAttributes) != 1 {
+				t.Fatalf("decoded %d+%d entries; want the one empty key", len(r.Message.Attributes), len(r.Message.MessageAttributes))
+			}
+		})
+	}
+}
+
+// TestDecodeAllocatesByBytesNotClaims decodes multi-megabyte frames
+// whose entry counts are as large as the bytes allow, and checks that the
+// decoder allocates in proportion to the frame, not to the count. It does
+// not run in parallel so that the allocation counter sees only it.
+func TestDecodeAllocatesByBytesNotClaims(t *testing.T) {
+	for _, attributes := range []bool{true, false} {
+		entry := minMessageAttributeBytes
+		if attributes {
+			entry = minAttributeBytes
+		}
+		frame := zeroEntries(attributes, maxFrame/4/entry, 0)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		var r Request
+		err := r.UnmarshalBinary(frame)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 2*uint64(len(frame)) {
+			t.Errorf("attributes=%v: decoding a %d-byte frame allocated %d bytes", attributes, len(frame), got)
+		}
+	}
+}
+
+func TestFitKeepsResultsFramable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		error, stack string
+	}{
+		{"small texts stay whole", "boom", "stack"},
+		{"huge error", strings.Repeat("e", 2*maxFrame), "stack"},
+		{"huge stack", "boom", strings.Repeat("s", 2*maxFrame)},
+		{"multibyte text cut mid-rune", strings.Repeat("ü", MaxErrorBytes), strings.Repeat("€", MaxStackBytes)},
+		{"exactly at the limits", strings.Repeat("e", MaxErrorBytes), strings.Repeat("s", MaxStackBytes)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := Result{Kind: KindPanic, Error: tt.error, Stack: tt.stack}
+			out := in.Fit()
+			if len(out.Error) > MaxErrorBytes || len(out.Stack) > MaxStackBytes {
+				t.Fatalf("Fit left %d/%d bytes; limits %d/%d", len(out.Error), len(out.Stack), MaxErrorBytes, MaxStackBytes)
+			}
+			for _, p := range []struct{ in, out string }{{in.Error, out.Error}, {in.Stack, out.Stack}} {
+				if p.in == p.out {
+					continue
+				}
+				if !strings.Contains(p.out, "[cut:") || !utf8.ValidString(p.out) || !strings.HasPrefix(p.in, p.out[:strings.LastIndex(p.out, "\n... [cut:")]) {
+					t.Errorf("cut text is not an unmarked or invalid head of the original: ...%q", p.out[max(0, len(p.out)-60):])
+				}
+			}
+			if len(in.Error) <= MaxErrorBytes && out.Error != in.Error || len(in.Stack) <= MaxStackBytes && out.Stack != in.Stack {
+				t.Fatal("Fit cut a text within its limit")
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, out); err != nil {
+				t.Fatalf("fitted result does not frame: %v", err)
+			}
+			var back Result
+			if err := Read(&buf, &back); err != nil || back != out {
+				t.Fatalf("fitted result did not round-trip: %v", err)
+			}
+		})
+	}
+}
+
+// FuzzRequestDecode checks that any input either fails to decode or
+// decodes to a value that encodes and decodes to itself, and that the
+// decoder never panics.
+func FuzzRequestDecode(f *testing.F) {
+	f.Add(mustMarshal(f, sampleRequest()))
+	f.Add(mustMarshal(f, Request{Magic: Magic}))
+	f.Add(zeroEntries(true, 3, 0))
+	f.Add(zeroEntries(false, 3, 0))
+	f.Add(zeroEntries(true, 3, 100))
+	f.Add(append(mustMarshal(f, sampleRequest()), 0))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Request
+		if err := r.UnmarshalBinary(b); err != nil {
+			return
+		}
+		var again Request
+		if err := again.UnmarshalBinary(mustMarshal(t, r)); err != nil {
+			t.Fatalf("re-encoded request does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(r, again) {
+			t.Fatalf("re-encoded request differs:\n%+v\n%+v", r, again)
+		}
+	})
+}
+
+// FuzzResultDecode is FuzzRequestDecode for results.
+func FuzzResultDecode(f *testing.F) {
+	f.Add(mustMarshal(f, Result{Kind: KindRetry, Error: "e", RetryAfterNS: 5, Stack: "s", Signal: 15}))
+	f.Add(mustMarshal(f, Result{}))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Result
+		if err := r.UnmarshalBinary(b); err != nil {
+			return
+		}
+		var again Result
+		if err := again.UnmarshalBinary(mustMarshal(t, r)); err != nil || again != r {
+			t.Fatalf("re-encoded result differs (%v): %+v %+v", err, r, again)
+		}
+	})
+}

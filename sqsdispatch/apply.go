@@ -1,0 +1,106 @@
+package sqsdispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
+)
+
+// minCallTime is the least time an SQS call made for an outcome gets, even
+// when the lease's deadline is closer.
+const minCallTime = 5 * time.Second
+
+// apply carries out a: the SQS calls it takes, each bounded by the
+// message's lease deadline. The interruption protocol may end in another
+// action (a child that had in fact finished), which it returns.
+func (t *turn) apply(ctx context.Context, a action) (action, error) {
+	switch a.verb {
+	case doDelete:
+		t.c.Release()
+		t.r.childGone(t.m) // the slot takes its next message while this one is deleted
+		ctx, cancel := t.callCtx(ctx)
+		defer cancel()
+		return a, t.d.q.Delete(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID)
+	case doVisibility:
+		return a, t.setVisibility(ctx, a.delay)
+	case doDeadLetter:
+		return a, t.deadLetter(ctx, t.reason(a))
+	case doGiveBack:
+		return a, t.giveBack(ctx)
+	case doInterrupt:
+		return t.interrupt(ctx, a)
+	default: // doLeave
+		return a, nil
+	}
+}
+
+// callCtx bounds one SQS call by the lease's deadline: past it, another
+// consumer may hold the message and the call can only fail.
+func (t *turn) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.WithoutCancel(ctx), latest(t.deadline, time.Now().Add(minCallTime)))
+}
+
+// setVisibility makes the message visible again after vis, capped so it
+// stays within SQS's 12-hour limit.
+func (t *turn) setVisibility(ctx context.Context, vis time.Duration) error {
+	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
+	start := time.Now()
+	ctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	if err := t.d.q.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis); err != nil {
+		return err
+	}
+	t.deadline = start.Add(vis)
+	return nil
+}
+
+// giveBack makes the message visible again at once, or once a receive of
+// this process that may still take it server-side has ended.
+func (t *turn) giveBack(ctx context.Context) error {
+	cctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	delay, err := t.d.q.GiveBackDelay(cctx, t.m.msg.Queue)
+	if err != nil {
+		return err
+	}
+	return t.setVisibility(ctx, delay)
+}
+
+// deadLetter moves the message to its queue's dead-letter queue.
+func (t *turn) deadLetter(ctx context.Context, reason string) error {
+	msg := t.m.msg
+	ctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	dlq, err := t.d.q.DeadLetter(ctx, queue.DeadLetterInput{
+		Queue: msg.Queue, Receipt: t.m.receipt, MessageID: msg.ID, Body: msg.Body, Job: t.m.job,
+		Reason: reason, ReceiveCount: msg.ReceiveCount,
+		GroupID:           msg.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)],
+		MessageAttributes: sqsAttributes(msg.MessageAttributes),
+	})
+	if err != nil {
+		return err
+	}
+	t.d.cfg.Metrics.DeadLettered(msg.Queue, t.m.job)
+	t.dlq = dlq
+	return nil
+}
+
+// reason is the dead-letter reason of a: the job's own words, or why the
+// message could not be routed.
+func (t *turn) reason(a action) string {
+	if a.reason == "" && t.cause != nil {
+		return t.cause.Error()
+	}
+	return a.reason
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,85 @@
+package sqsdispatch
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// TestDecide covers every row of the outcome table: what each way a
+// child's wait can end does to the message and what the caller sees.
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	ok := &wire.Result{Kind: wire.KindOK}
+	noPolicy, policy := retryDelay{}, retryDelay{d: 40 * time.Second, ok: true}
+	tests := []struct {
+		name  string
+		end   ending
+		x     exitInfo
+		retry retryDelay
+		want  action
+	}{
+		{"job returned nil, exit 0: deleted", endExited, exitInfo{res: ok}, noPolicy,
+			action{verb: doDelete, outcome: OutcomeSuccess}},
+		{"job returned an error, no policy: left to its visibility", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindError, Error: "boom"}, exitCode: 1}, noPolicy,
+			action{verb: doLeave, outcome: OutcomeFailed, failure: failJob}},
+		{"job returned an error, with a policy: the policy's delay", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindError, Error: "boom"}, exitCode: 1}, policy,
+			action{verb: doVisibility, delay: 40 * time.Second, outcome: OutcomeFailed, failure: failJob}},
+		{"RetryAfter: visibility set to its delay", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindRetry, RetryAfterNS: int64(time.Minute)}, exitCode: 1}, policy,
+			action{verb: doVisibility, delay: time.Minute, outcome: OutcomeRetry, failure: failJob}},
+		{"Permanent (or undecodable body, unknown job in the child): dead-lettered", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindPermanent, Error: "bad body"}, exitCode: 1}, policy,
+			action{verb: doDeadLetter, reason: "bad body", outcome: OutcomeDeadLettered, failure: failJob}},
+		{"no job for the message (routing): dead-lettered", endUnroutable, exitInfo{}, policy,
+			action{verb: doDeadLetter, outcome: OutcomeDeadLettered, failure: failJob}},
+		{"panic: treated as an error", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindPanic, Error: "panic: x", Stack: "..."}, exitCode: 1}, policy,
+			action{verb: doVisibility, delay: 40 * time.Second, outcome: OutcomeFailed, failure: failProcess}},
+		{"exit code > 0 without a result: left to its visibility", endExited,
+			exitInfo{exitCode: 3}, policy,
+			action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}},
+		{"exit 0 without a result (os.Exit(0) in the job): left to its visibility", endExited,
+			exitInfo{exitCode: 0}, policy,
+			action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}},
+		{"reported success but exited non-zero: the exit code wins", endExited,
+			exitInfo{res: ok, exitCode: 2}, policy,
+			action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}},
+		{"killed by a signal not sent by the dispatcher: interruption protocol", endExited,
+			exitInfo{exitCode: -1, signal: syscall.SIGKILL}, policy,
+			action{verb: doInterrupt, reason: "the job's process was stopped by killed", outcome: OutcomeInterrupted, failure: failProcess}},
+		{"SIGTERM from outside made the job return: interruption protocol", endExited,
+			exitInfo{res: &wire.Result{Kind: wire.KindError, Error: "ctx", Signal: int(syscall.SIGTERM)}, exitCode: 1}, policy,
+			action{verb: doInterrupt, reason: "the job was stopped by terminated", outcome: OutcomeInterrupted, failure: failProcess}},
+		{"ran past its Timeout and returned nil within the grace: still a failure", endExited,
+			exitInfo{res: ok, exitCode: 0, timedOut: true, byUs: true}, noPolicy,
+			action{verb: doLeave, outcome: OutcomeFailed, failure: failProcess}},
+		{"ran past its Timeout and was killed: an error, with the policy", endExited,
+			exitInfo{exitCode: -1, signal: syscall.SIGKILL, timedOut: true, byUs: true}, policy,
+			action{verb: doVisibility, delay: 40 * time.Second, outcome: OutcomeFailed, failure: failProcess}},
+		{"exceeded MaxRSS: an error", endExited,
+			exitInfo{exitCode: -1, signal: syscall.SIGKILL, memExceeded: true, byUs: true}, noPolicy,
+			action{verb: doLeave, outcome: OutcomeFailed, failure: failProcess}},
+		{"lease lost: child stopped, message left", endLeaseLost,
+			exitInfo{exitCode: -1, signal: syscall.SIGKILL, byUs: true}, policy,
+			action{verb: doLeave, outcome: OutcomeLeaseLost, failure: failLease}},
+		{"stop while the child runs: interruption protocol", endInterrupt, exitInfo{}, policy,
+			action{verb: doInterrupt, reason: "the dispatcher is stopping", outcome: OutcomeInterrupted}},
+		{"stop before the job started: given back without a child", endNotStarted, exitInfo{}, policy,
+			action{verb: doGiveBack, outcome: OutcomeInterrupted}},
+		{"child could not be started: given back, error returned", endStartFailed, exitInfo{}, policy,
+			action{verb: doGiveBack, outcome: OutcomeInterrupted, failure: failProcess}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := decide(tt.end, tt.x, tt.retry); got != tt.want {
+				t.Fatalf("decide = %+v\nwant     %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package sqsdispatch
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
+)
+
+// inflight is a received message while the dispatcher holds it.
+type inflight struct {
+	msg      *Message
+	receipt  string
+	received time.Time    // when the receive call that returned it started
+	lease    *lease.Lease // held from the receive until the outcome
+	job      string
+	free     func() // frees the message's slot; called once its child is gone
+	giveBack bool   // go back to the queue without running (FIFO order)
+	final    bool   // the outcome deleted or dead-lettered it
+}
+
+// handle owns one received message from its receive to its fate: its
+// lease, its child and the outcome. It returns the error the caller sees.
+func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error {
+	defer m.lease.Release()
+	t := &turn{d: d, r: r, m: m, start: time.Now(), log: d.log.With(zap.String("queue", m.msg.Queue),
+		zap.String("message_id", m.msg.ID), zap.Int("receive_count", m.msg.ReceiveCount))}
+	if r.stopping() || m.giveBack {
+		return t.settle(ctx, decide(endNotStarted, exitInfo{}, retryDelay{}))
+	}
+	job, err := d.route(m.msg)
+	m.job, t.cause = job.Name, err
+	if err != nil {
+		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
+	}
+	t.job, t.log = job, t.log.With(zap.String("job", job.Name))
+	if t.c, t.cause = d.childFor(m, job, t.log); t.cause != nil {
+		return t.settle(ctx, decide(endStartFailed, exitInfo{}, retryDelay{}))
+	}
+	defer t.c.Release()
+	t.log = t.log.With(zap.Int("pid", t.c.PID()))
+	d.slots.add(m, t.c)
+	defer d.slots.remove(m)
+	end := t.await()
+	return t.settle(ctx, decide(end, t.x, d.retryDelay(m)))
+}
+
+// turn is one message's way through handle: what is known of it so far.
+type turn struct {
+	d     *Dispatcher
+	r     *runState
+	m     *inflight
+	job   Job
+	c     *child.Child // nil until a child holds the message
+	x     exitInfo     // set once the child has ended
+	cause error        // what went wrong before a child ran
+	log   *zap.Logger
+	start time.Time
+
+	deadline time.Time // the end of the visibility held, once the lease is released
+	dlq      string    // the dead-letter queue the message was moved to
+}
+
+// await waits for the first thing that ends the job's run. A child that
+// has exited always wins over a lost lease or a stop.
+func (t *turn) await() ending {
+	w := child.NewWatch(t.c, child.Limits{Timeout: t.job.Timeout, KillGrace: t.d.cfg.KillGrace,
+		MaxRSS: t.d.memLimit(t.job), SampleInterval: t.d.cfg.MemorySampleInterval}, nil)
+	defer w.Stop()
+	for {
+		select {
+		case <-t.c.Done():
+			t.x = exitOf(t.c, w)
+			return endExited
+		case <-t.m.lease.Lost():
+			if t.exited(w) {
+				return endExited
+			}
+			t.c.Signal(syscall.SIGKILL)
+			<-t.c.Done()
+			t.x = exitOf(t.c, w)
+			return endLeaseLost
+		case <-t.r.interrupt():
+			if t.exited(w) {
+				return endExited
+			}
+			return endInterrupt
+		case <-w.TimeoutC():
+			t.log.Warn("job ran past its timeout; stopping it", zap.Duration("timeout", t.job.Timeout))
+			w.OnTimeout()
+		case <-w.KillC():
+			w.OnKill()
+		case <-w.SampleC():
+			if rss, over := w.OnSample(); over {
+				t.log.Warn("job exceeded its memory limit; killing it", zap.Int64("rss_bytes", rss), zap.Int64("max_rss", t.d.memLimit(t.job)))
+			}
+		}
+	}
+}
+
+// exited reports whether the child has ended, recording how.
+func (t *turn) exited(w *child.Watch) bool {
+	select {
+	case <-t.c.Done():
+		t.x = exitOf(t.c, w)
+		return true
+	default:
+		return false
+	}
+}
+
+// settle releases the lease, applies the action and reports the outcome
+// once, in one log line and one metric.
+func (t *turn) settle(ctx context.Context, a action) error {
+	t.m.lease.Release() // waits out an extension in flight: nothing overwrites what apply sets
+	t.deadline = t.m.lease.Deadline()
+	a, applyErr := t.apply(ctx, a)
+	t.m.final = applyErr == nil && (a.verb == doDelete || a.verb == doDeadLetter)
+	err := t.failureError(a)
+	t.report(a, err, applyErr)
+	return joinErr(err, applyErr)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,260 @@
+package sqsdispatch_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+// runAsync runs d.Run(ctx) and returns its error on a channel.
+func runAsync(ctx context.Context, d *sqsdispatch.Dispatcher) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- d.Run(ctx) }()
+	return ch
+}
+
+// wait returns what ch delivers, failing the test after d.
+func wait(t *testing.T, ch <-chan error, d time.Duration, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(d):
+		t.Fatalf("timed out after %s waiting for %s", d, what)
+		return nil
+	}
+}
+
+func openGate(t *testing.T, ledger string) {
+	t.Helper()
+	if err := os.WriteFile(ledger+".go", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFinishedJobIsNeverInterruptedByAStop: a stop that comes as the job
+// finishes must not interrupt it (its cleanup would undo finished work and
+// the message would run again). Either the job finished first and its
+// message is deleted without a cleanup, or it was still running, is cleaned
+// up while suspended, and its message goes back. Many tries, since it is a
+// race.
+func TestFinishedJobIsNeverInterruptedByAStop(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	deleted, interrupted := 0, 0
+	for i := range 12 {
+		b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+		ledger := filepath.Join(dir, itoa(i))
+		b.send(gateMsg(ledger, "m"), nil)
+		d := b.dispatcher(b.config("gate"))
+		ctx, cancel := context.WithCancel(b.ctx)
+		done := make(chan error, 1)
+		go func() { _, err := d.DispatchOne(ctx); done <- err }()
+		waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+		openGate(t, ledger)
+		// The stop races the job's end; the delay moves the moment it comes
+		// across the job's last milliseconds, so both sides of the race occur.
+		time.Sleep(time.Duration(i%6) * time.Millisecond)
+		cancel()
+		err := wait(t, done, 60*time.Second, "DispatchOne")
+		cleanups := ledgerLines(t, ledger, "cleanup")
+		visible, inflight := counts(t, b.ctx, b.q.URL)
+		switch {
+		case len(cleanups) == 0 && err == nil:
+			deleted++
+			if visible+inflight != 0 {
+				t.Fatalf("try %d: the job succeeded but its message is still in the queue (%d visible, %d in flight)", i, visible, inflight)
+			}
+		case len(cleanups) == 1 && errors.Is(err, sqsdispatch.ErrStopped):
+			interrupted++
+			if !strings.Contains(cleanups[0], "running=true") {
+				t.Fatalf("try %d: cleanup ran for a job whose process had already ended: %q", i, cleanups[0])
+			}
+			if visible+inflight != 1 {
+				t.Fatalf("try %d: interrupted message not given back (%d visible, %d in flight)", i, visible, inflight)
+			}
+		default:
+			t.Fatalf("try %d: DispatchOne returned %v with cleanups %q", i, err, cleanups)
+		}
+	}
+	t.Logf("%d deleted, %d interrupted", deleted, interrupted)
+}
+
+// TestNotifyContextSignalIsOneStop: with signal.NotifyContext in main, one
+// SIGTERM both ends the context and reaches the dispatcher. That is one
+// stop: the drain (ShutdownGrace) must be honoured.
+func TestNotifyContextSignalIsOneStop(t *testing.T) {
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	b.send(gateMsg(ledger, "m"), nil)
+	ctx, stop := signal.NotifyContext(b.ctx, syscall.SIGUSR2)
+	defer stop()
+	cfg := b.config("gate")
+	cfg.StopSignals, cfg.ShutdownGrace = []os.Signal{syscall.SIGUSR2}, time.Minute
+	d := b.dispatcher(cfg)
+	done := runAsync(ctx, d)
+	waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the dispatcher to stop receiving", func() bool { return d.Status().State == sqsdispatch.StateStopping })
+	// Were it taken for a second stop, the job would be suspended and
+	// cleaned up at once; watch for that for a while.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if c := ledgerLines(t, ledger, "cleanup"); len(c) > 0 {
+			t.Fatalf("one signal skipped the drain: %q", c)
+		}
+		time.Sleep(20 * time.Millisecond) // observing a window, not synchronising
+	}
+	openGate(t, ledger)
+	err := wait(t, done, 60*time.Second, "Run")
+	var se *sqsdispatch.StoppedError
+	if !errors.As(err, &se) || se.Signal != syscall.SIGUSR2 {
+		t.Fatalf("Run returned %v, want a StoppedError naming SIGUSR2", err)
+	}
+	if len(ledgerLines(t, ledger, "done")) != 1 {
+		t.Fatal("the job did not finish within the drain")
+	}
+	if v, f := counts(t, b.ctx, b.q.URL); v+f != 0 {
+		t.Fatalf("finished message not deleted (%d visible, %d in flight)", v, f)
+	}
+}
+
+// TestSecondSignalDuringCleanupSkipsTheRetry: a second stop signal that
+// arrives while the first cleanup runs means no second cleanup.
+func TestSecondSignalDuringCleanupSkipsTheRetry(t *testing.T) {
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	id := b.send(gateMsg(ledger, "m"), nil)
+	cfg := b.config("gate-hung-cleanup")
+	cfg.StopSignals, cfg.CleanupTimeout = []os.Signal{syscall.SIGUSR2}, 3*time.Second
+	d := b.dispatcher(cfg)
+	done := runAsync(b.ctx, d)
+	waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+	_ = syscall.Kill(os.Getpid(), syscall.SIGUSR2)
+	waitFor(t, 60*time.Second, "the first cleanup", func() bool { return len(ledgerLines(t, ledger, "cleanup")) == 1 })
+	_ = syscall.Kill(os.Getpid(), syscall.SIGUSR2)
+	err := wait(t, done, 60*time.Second, "Run")
+	if !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Fatalf("Run returned %v", err)
+	}
+	if c := ledgerLines(t, ledger, "cleanup"); len(c) != 1 {
+		t.Fatalf("cleanups %q: the second signal must skip the retry", c)
+	}
+	msgs := receiveWithin(t, b.ctx, b.q.DLQURL, 10*time.Second)
+	if len(msgs) != 1 || aws.ToString(msgs[0].MessageId) == "" || !strings.Contains(aws.ToString(msgs[0].MessageAttributes[sqsdispatch.AttrReason].StringValue), "cleanup failed") {
+		t.Fatalf("message %s not dead-lettered with the cleanup failure: %v", id, msgs)
+	}
+}
+
+// TestStopBeforeStartGivesBackWithoutAChild: FIFO messages queued behind
+// their group when the stop comes go back at once, without a child.
+func TestStopBeforeStartGivesBackWithoutAChild(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5, FIFO: true})
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	for _, tag := range []string{"1", "2", "3"} {
+		sendTo(t, b.ctx, b.q.URL, gateMsg(ledger, tag), nil, "g")
+	}
+	cfg := b.config("gate")
+	cfg.Concurrency = 3
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := runAsync(ctx, b.dispatcher(cfg))
+	waitFor(t, 60*time.Second, "the first job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+	cancel()
+	if err := wait(t, done, 60*time.Second, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Fatalf("Run returned %v", err)
+	}
+	if starts := ledgerLines(t, ledger, "start"); len(starts) != 1 {
+		t.Fatalf("jobs started after the stop: %q", starts)
+	}
+	if v, f := counts(t, b.ctx, b.q.URL); v+f != 3 {
+		t.Fatalf("%d visible + %d in flight, want all 3 messages back in the queue", v, f)
+	}
+}
+
+// TestFIFOGroupWaitsForARetriedMessage: when a message of a group fails,
+// the messages behind it must not run before its redelivery.
+func TestFIFOGroupWaitsForARetriedMessage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5, FIFO: true})
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	for _, tag := range []string{"1", "2", "3"} {
+		sendTo(t, b.ctx, b.q.URL, gateMsg(ledger, tag), nil, "g")
+	}
+	cfg := b.config("step")
+	cfg.Concurrency = 3
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := runAsync(ctx, b.dispatcher(cfg))
+	waitFor(t, 90*time.Second, "the group to be done", func() bool { return len(ledgerLines(t, ledger, "run 3")) == 1 })
+	cancel()
+	wait(t, done, 60*time.Second, "Run")
+	var order []string
+	for _, l := range ledgerLines(t, ledger, "run") {
+		order = append(order, strings.Fields(l)[1])
+	}
+	if strings.Join(order, "") != "1123" {
+		t.Fatalf("runs in order %v, want 1 (failed), 1 (again), 2, 3", order)
+	}
+}
+
+// TestFatalErrorInterruptsRunningJobs: when the queue disappears, Run
+// returns the error without waiting for running jobs to end by themselves.
+func TestFatalErrorInterruptsRunningJobs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{})
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	b.send(gateMsg(ledger, "m"), nil)
+	cfg := b.config("gate")
+	cfg.Concurrency = 2 // a free slot keeps receiving
+	done := runAsync(b.ctx, b.dispatcher(cfg))
+	waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+	if _, err := client.DeleteQueue(b.ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(b.q.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	err := wait(t, done, 60*time.Second, "Run to return while the job still runs")
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Run returned %v, want the missing queue", err)
+	}
+	if len(ledgerLines(t, ledger, "done")) != 0 {
+		t.Fatal("the job was not interrupted")
+	}
+}
+
+// hangingDelete makes DeleteMessage hang until its context ends.
+type hangingDelete struct{ sqsdispatch.Client }
+
+func (h hangingDelete) DeleteMessage(ctx context.Context, _ *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestOutcomeCallsHaveADeadline: an SQS call made for an outcome that
+// hangs is cut off (at the lease's deadline, or a few seconds), so one hung
+// call cannot pin a slot for ever.
+func TestOutcomeCallsHaveADeadline(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{})
+	b.send("x", nil)
+	cfg := b.config("noop")
+	cfg.Client, cfg.VisibilityTimeout = hangingDelete{client}, 2*time.Second
+	done := make(chan error, 1)
+	go func() { _, err := b.dispatcher(cfg).DispatchOne(b.ctx); done <- err }()
+	err := wait(t, done, 60*time.Second, "DispatchOne with a hung delete")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("DispatchOne returned %v, want the delete cut off by its deadline", err)
+	}
+}

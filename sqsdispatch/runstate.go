@@ -1,0 +1,91 @@
+package sqsdispatch
+
+import (
+	"context"
+	"os"
+	"sync"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
+)
+
+// runState is what the owners of one Run's (or DispatchOne's) messages
+// share: whether and how the dispatcher is stopping.
+type runState struct {
+	stop  *stop.Stopper
+	abort chan struct{} // closed on a fatal error: interrupt at once
+	intr  chan struct{} // closed when running jobs must be interrupted
+
+	mu    sync.Mutex
+	fatal error
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+func newRunState(ctx context.Context, cfg stop.Config) *runState {
+	r := &runState{stop: stop.New(ctx, cfg), abort: make(chan struct{}), intr: make(chan struct{}), done: make(chan struct{})}
+	r.wg.Go(func() {
+		select {
+		case <-r.stop.Interrupt():
+		case <-r.abort:
+		case <-r.done:
+			return
+		}
+		close(r.intr)
+	})
+	return r
+}
+
+// close releases the stop signals and ends the watcher; a stop signal
+// that came before it is recorded. Idempotent.
+func (r *runState) close() {
+	r.closeOnce.Do(func() {
+		close(r.done)
+		r.wg.Wait()
+		r.stop.Close()
+	})
+}
+
+// stopping reports whether no new job may start.
+func (r *runState) stopping() bool { return r.stop.IsStopping() || isClosed(r.abort) }
+
+// interrupt is closed when running jobs must be interrupted.
+func (r *runState) interrupt() <-chan struct{} { return r.intr }
+
+// hard reports whether a second stop signal has come.
+func (r *runState) hard() bool { return r.stop.IsHard() }
+
+// setFatal records the first fatal error and interrupts running jobs.
+func (r *runState) setFatal(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fatal == nil {
+		r.fatal = err
+		close(r.abort)
+	}
+}
+
+func (r *runState) fatalErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
+}
+
+// why returns the stop signal (nil for a context) and the error Run
+// returns for the stop.
+func (r *runState) why() (os.Signal, error) {
+	return r.stop.Signal(), r.stopErr()
+}
+
+func (r *runState) stopErr() error {
+	return &StoppedError{Signal: r.stop.Signal(), Cause: r.stop.Cause()}
+}
+
+// childGone frees m's slot once its child is gone, before its outcome's
+// SQS calls are done.
+func (r *runState) childGone(m *inflight) {
+	if m.free != nil {
+		m.free()
+	}
+}

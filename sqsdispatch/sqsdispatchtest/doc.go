@@ -1,0 +1,48 @@
+// Package sqsdispatchtest provides an in-memory Amazon SQS client for tests
+// of code that uses sqsdispatch, so that a whole dispatcher can be run
+// without a server.
+//
+// [Client] implements every method of sqsdispatch.Client with the AWS SDK's
+// own input and output types, plus [Client.CreateQueue] and
+// [Client.SetQueueAttributes], so test setup reads the same as against SQS:
+//
+//	c := sqsdispatchtest.NewClient()
+//	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
+//	...
+//	d, err := sqsdispatch.New(sqsdispatch.Config{Client: c, QueueURL: *q.QueueUrl, ...})
+//
+// What it emulates: queues by name, URL and ARN; the queue attributes the
+// dispatcher reads; visibility timeouts and their 12-hour limit; receive
+// counts and a new receipt handle per receive (a handle from an earlier
+// receive is stale); redrive to a dead-letter queue once a message has been
+// received maxReceiveCount times; long polls that wake when a message
+// arrives or becomes visible; FIFO queues (one message of a group in flight
+// at a time, order within a group, five-minute deduplication by ID or
+// content, sequence numbers); message attributes of every data type; the
+// size and character limits of SQS; and errors that implement
+// smithy.APIError with SQS's error codes (QueueDoesNotExist,
+// ReceiptHandleIsInvalid, MessageNotInflight, InvalidParameterValue, ...),
+// wrapped in a *smithy.OperationError as the SDK does. Every call on a URL
+// that names no queue fails with QueueDoesNotExist. A call whose
+// context ends returns ctx.Err() itself, and an injected failure is
+// returned as it was given.
+//
+// For tests it adds fault injection ([Client.FailNext],
+// [Client.LoseNextResponse], [Client.Intercept]), inspection
+// ([Client.Messages], [Client.Counts], [Client.Calls]) and a clock that
+// tests can drive ([WithClock]).
+//
+// What it does not emulate: the sampling of real SQS (every receive sees
+// every visible message, and standard queues hand messages out in the order
+// they were sent, although code must not rely on that; messages are never
+// delivered twice except after their visibility timeout ends); message
+// retention (messages never expire); permissions, policies, KMS and
+// server-side encryption (such attributes are stored and returned, nothing
+// more); tags; ReceiveRequestAttemptId; list attribute values; and the
+// operations outside sqsdispatch.Client other than CreateQueue and
+// SetQueueAttributes. The deduplication records of a FIFO queue are kept
+// for their five-minute window; deleted messages leave nothing else behind.
+//
+// A Client is safe for concurrent use. Its zero value is not usable: call
+// [NewClient].
+package sqsdispatchtest

@@ -1,0 +1,408 @@
+package sqsdispatch_test
+
+// The jobs every test binary registers; the test binary is its own job
+// child, so these run in re-executed children.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+// testRegistry is built by the test process and by every child it
+// re-executes, like a service's main would.
+func testRegistry() *sqsdispatch.Registry {
+	reg := sqsdispatch.NewRegistry()
+	reg.Register("noop", func(context.Context, *sqsdispatch.Message) error { return nil })
+	reg.Register("record", func(_ context.Context, m *sqsdispatch.Message) error { return record(m) })
+	reg.Register("sleep", jobSleep)
+	reg.Register("fail", func(context.Context, *sqsdispatch.Message) error { return errors.New("boom") })
+	reg.Register("panic", func(context.Context, *sqsdispatch.Message) error { panic("kaboom") })
+	reg.Register("exit3", func(context.Context, *sqsdispatch.Message) error {
+		fmt.Fprintln(os.Stderr, "about to exit with code 3")
+		os.Exit(3)
+		return nil
+	})
+	reg.Register("exit0", func(context.Context, *sqsdispatch.Message) error { os.Exit(0); return nil })
+	reg.Register("permanent", func(context.Context, *sqsdispatch.Message) error {
+		return sqsdispatch.Permanent(errors.New("bad input"))
+	})
+	reg.Handle(sqsdispatch.Job{Name: "grandchild", Run: jobGrandchild, Timeout: 30 * time.Second})
+	reg.Handle(sqsdispatch.Job{Name: "grandchild-timeout", Run: jobGrandchild, Timeout: time.Second})
+	registerInterruptJobs(reg)
+	registerJobAPIJobs(reg)
+	registerExampleJobs(reg)
+	registerScaleJobs(reg)
+	registerObservabilityJobs(reg)
+	registerLifecycleJobs(reg)
+	return reg
+}
+
+// params is the JSON body the parametrised test jobs take.
+type params struct {
+	Sleep time.Duration `json:"sleep"`
+}
+
+func parse(m *sqsdispatch.Message) params {
+	var p params
+	_ = json.Unmarshal([]byte(m.Body), &p)
+	return p
+}
+
+// outFile names a file a job writes about message id. The directory comes
+// from the environment because jobs run in children, before TestMain.
+func outFile(id, name string) string {
+	return filepath.Join(os.Getenv(envOutDir), id+"."+name)
+}
+
+// record writes what the job saw: its pid, body, attributes, and appends
+// one line to the message's run ledger.
+func record(m *sqsdispatch.Message) error {
+	if err := os.WriteFile(outFile(m.ID, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile(m.ID, "body"), []byte(m.Body), 0o644); err != nil {
+		return err
+	}
+	attrs, _ := json.Marshal(m.MessageAttributes)
+	if err := os.WriteFile(outFile(m.ID, "attrs"), attrs, 0o644); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(outFile(m.ID, "runs"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "%d\n", os.Getpid())
+	return err
+}
+
+func jobSleep(ctx context.Context, m *sqsdispatch.Message) error {
+	if err := os.WriteFile(outFile(m.ID, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	select {
+	case <-time.After(parse(m).Sleep):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return record(m)
+}
+
+// jobGrandchild starts a long sleep as a grandchild, records both pids,
+// then sleeps as asked (ignoring cancellation, so only a kill stops it).
+func jobGrandchild(_ context.Context, m *sqsdispatch.Message) error {
+	cmd := exec.Command("sleep", "300")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile(m.ID, "grandchild"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile(m.ID, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	time.Sleep(parse(m).Sleep)
+	return nil
+}
+
+// order is the value the typed test jobs decode.
+type order struct {
+	ID    string   `json:"id"`
+	Items []string `json:"items"`
+	Note  string   `json:"note"`
+}
+
+// registerJobAPIJobs adds the routing, typed and retry test jobs.
+func registerJobAPIJobs(reg *sqsdispatch.Registry) {
+	reg.Register("resize", func(_ context.Context, m *sqsdispatch.Message) error {
+		return os.WriteFile(outFile(m.ID, "ran"), []byte("resize"), 0o644)
+	})
+	reg.Register("email", func(_ context.Context, m *sqsdispatch.Message) error {
+		return os.WriteFile(outFile(m.ID, "ran"), []byte("email"), 0o644)
+	})
+	reg.Register("order", sqsdispatch.JSONJob(recordOrder))
+	reg.Register("order-strict", sqsdispatch.JSONJob(recordOrder, sqsdispatch.Strict()))
+	reg.Register("order-reject", sqsdispatch.JSONJob(func(ctx context.Context, o order, m *sqsdispatch.Message) error {
+		if err := recordOrder(ctx, o, m); err != nil {
+			return err
+		}
+		return sqsdispatch.Permanent(errors.New("order rejected"))
+	}))
+	reg.Register("retry3s", func(context.Context, *sqsdispatch.Message) error {
+		return sqsdispatch.RetryAfter(3*time.Second, errors.New("upstream busy"))
+	})
+}
+
+func recordOrder(_ context.Context, o order, m *sqsdispatch.Message) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(outFile(m.ID, "order"), b, 0o644)
+}
+
+// ledgerBody is the body of a "ledger" job: it appends a start line and an
+// end line to the shared ledger file, sleeping in between.
+type ledgerBody struct {
+	Ledger string        `json:"ledger"`
+	Tag    string        `json:"tag"`
+	Sleep  time.Duration `json:"sleep"`
+}
+
+func registerScaleJobs(reg *sqsdispatch.Registry) {
+	reg.Register("ledger", sqsdispatch.JSONJob(func(_ context.Context, b ledgerBody, m *sqsdispatch.Message) error {
+		if err := appendLine(b.Ledger, fmt.Sprintf("start %d %s %s", os.Getpid(), m.ID, b.Tag)); err != nil {
+			return err
+		}
+		time.Sleep(b.Sleep)
+		return appendLine(b.Ledger, fmt.Sprintf("end %d %s %s", os.Getpid(), m.ID, b.Tag))
+	}))
+}
+
+// appendLine appends one line with a single write (O_APPEND keeps the
+// lines of concurrent jobs whole and in the order they were written).
+func appendLine(path, line string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(line + "\n")
+	return err
+}
+
+func ledgerMsg(path, tag string, sleep time.Duration) string {
+	b, _ := json.Marshal(ledgerBody{Ledger: path, Tag: tag, Sleep: sleep})
+	return string(b)
+}
+
+// ledgerEvent is one line of a ledger.
+type ledgerEvent struct {
+	start    bool
+	pid, msg string
+	tag      string
+}
+
+func readLedger(t *testing.T, path string) []ledgerEvent {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []ledgerEvent
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			t.Fatalf("bad ledger line %q", line)
+		}
+		ev := ledgerEvent{start: f[0] == "start", pid: f[1], msg: f[2]}
+		if len(f) > 3 {
+			ev.tag = f[3]
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// ledgerStats checks every message started and ended exactly once, in one
+// process, and returns the most jobs that were running at once.
+func ledgerStats(t *testing.T, evs []ledgerEvent, messages int) (maxRunning int) {
+	t.Helper()
+	starts, ends := map[string]string{}, map[string]string{}
+	running := 0
+	for _, ev := range evs {
+		if ev.start {
+			if _, dup := starts[ev.msg]; dup {
+				t.Fatalf("message %s started twice", ev.msg)
+			}
+			starts[ev.msg] = ev.pid
+			running++
+			maxRunning = max(maxRunning, running)
+		} else {
+			if starts[ev.msg] != ev.pid {
+				t.Fatalf("message %s ended in pid %s but started in %q", ev.msg, ev.pid, starts[ev.msg])
+			}
+			ends[ev.msg] = ev.pid
+			running--
+		}
+	}
+	if len(starts) != messages || len(ends) != messages {
+		t.Fatalf("%d messages started and %d ended; want %d each", len(starts), len(ends), messages)
+	}
+	pids := map[string]bool{}
+	for _, pid := range starts {
+		pids[pid] = true
+	}
+	if len(pids) != messages {
+		t.Fatalf("%d messages ran in %d processes; want a process each", messages, len(pids))
+	}
+	return maxRunning
+}
+
+const hogLimit = 100 << 20
+
+func registerObservabilityJobs(reg *sqsdispatch.Registry) {
+	// flood writes 10 MB to stderr in one write, then outlives its lease.
+	reg.Register("flood", func(_ context.Context, m *sqsdispatch.Message) error {
+		line := append(bytes.Repeat([]byte("x"), 99), '\n')
+		if _, err := os.Stderr.Write(bytes.Repeat(line, 10<<20/100)); err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Second)
+		return record(m)
+	})
+	// hog allocates, 1 MiB at a time, up to three times its 100 MiB limit,
+	// notes when it is about to pass the limit, and waits.
+	reg.Handle(sqsdispatch.Job{Name: "hog", MaxRSS: hogLimit, Run: func(_ context.Context, m *sqsdispatch.Message) error {
+		var chunks [][]byte
+		noted := false
+		for range 300 {
+			c := make([]byte, 1<<20)
+			for i := range c {
+				c[i] = byte(i)
+			}
+			chunks = append(chunks, c)
+			if !noted && selfRSS() > hogLimit-8<<20 {
+				noted = true
+				now := strconv.FormatInt(time.Now().UnixNano(), 10)
+				if err := os.WriteFile(outFile(m.ID, "over"), []byte(now), 0o644); err != nil {
+					return err
+				}
+			}
+		}
+		time.Sleep(time.Minute)
+		return errors.New("not reached: the limit kills the job first")
+	}})
+}
+
+// selfRSS reads this process's resident set size.
+func selfRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/statm")
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// registerInterruptJobs adds the jobs of the stop-signal tests. "tick"
+// starts a grandchild and appends a line to its ticks file every few
+// milliseconds until killed (a redelivery completes at once);
+// its cleanup records what it saw. The -hang variants' cleanups hang on
+// the first try, or on both.
+func registerInterruptJobs(reg *sqsdispatch.Registry) {
+	for name, hangs := range map[string]int{"tick": 0, "tick-hang1": 1, "tick-hang2": 2} {
+		reg.Handle(sqsdispatch.Job{Name: name, Run: jobTick, Cleanup: cleanupTick(hangs)})
+	}
+}
+
+func jobTick(_ context.Context, m *sqsdispatch.Message) error {
+	if m.ReceiveCount > 1 { // a redelivery after an interruption completes
+		return record(m)
+	}
+	cmd := exec.Command("sleep", "300")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	_ = os.WriteFile(outFile(m.ID, "grandchild"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+	f, err := os.OpenFile(outFile(m.ID, "ticks"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := os.WriteFile(outFile(m.ID, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		fmt.Fprintf(f, "tick %d\n", i)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// cleanupTick records, per attempt, the size of the ticks file when the
+// cleanup started and again 200 ms later: equal sizes show the job was
+// suspended. It hangs on the first `hangs` attempts.
+func cleanupTick(hangs int) sqsdispatch.CleanupFunc {
+	return func(ctx context.Context, m *sqsdispatch.Message, cause sqsdispatch.Cause) error {
+		before := fileSize(outFile(m.ID, "ticks"))
+		time.Sleep(200 * time.Millisecond)
+		after := fileSize(outFile(m.ID, "ticks"))
+		f, err := os.OpenFile(outFile(m.ID, "cleanup"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f, "attempt=%d running=%t signal=%v before=%d after=%d\n", cause.Attempt, cause.ChildRunning, cause.Signal, before, after)
+		f.Close()
+		if cause.Attempt <= hangs {
+			time.Sleep(time.Hour) // hang, ignoring ctx, until killed
+		}
+		return nil
+	}
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return st.Size()
+}
+
+// The jobs of the Example functions. They are registered in the test
+// registry too, because the children the examples start run TestMain's
+// Init(testRegistry()).
+
+func greet(_ context.Context, m *sqsdispatch.Message) error {
+	fmt.Printf("child: hello, %s\n", m.Body)
+	return nil
+}
+
+// Invoice is the typed payload of the JSONJob example.
+type Invoice struct {
+	Number string  `json:"number"`
+	Total  float64 `json:"total"`
+}
+
+func sendInvoice(_ context.Context, inv Invoice, _ *sqsdispatch.Message) error {
+	fmt.Printf("child: invoice %s for %.2f sent\n", inv.Number, inv.Total)
+	return nil
+}
+
+func flaky(_ context.Context, m *sqsdispatch.Message) error {
+	if m.ReceiveCount == 1 {
+		fmt.Println("child: upstream busy, retry in 1s")
+		return sqsdispatch.RetryAfter(time.Second, errors.New("upstream busy"))
+	}
+	fmt.Printf("child: done on delivery %d\n", m.ReceiveCount)
+	return nil
+}
+
+func registerExampleJobs(reg *sqsdispatch.Registry) {
+	reg.Register("greet", greet)
+	reg.Register("invoice", sqsdispatch.JSONJob(sendInvoice))
+	reg.Register("flaky", flaky)
+}
+
+// exampleQueue creates a queue (with a dead-letter queue) on the local
+// server for an example.
+func exampleQueue(name string) string {
+	q, err := fauxqs.CreateQueues(context.Background(), client, fauxqs.QueueSpec{Name: name, MaxReceiveCount: 5})
+	if err != nil {
+		panic(err)
+	}
+	return q.URL
+}
