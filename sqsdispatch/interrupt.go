@@ -37,8 +37,11 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		}
 	}
 	sig, _ := t.r.why()
-	if a.failure != failNone { // killed from outside: that signal is the cause
+	if a.failure != failNone { // stopped from outside: that signal is the cause
 		sig = t.x.signal
+		if t.x.signal == 0 && t.x.res != nil {
+			sig = syscall.Signal(t.x.res.Signal)
+		}
 	}
 	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running})
 	// Nothing of the job may be left when the message becomes visible again.

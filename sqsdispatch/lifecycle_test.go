@@ -14,8 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
 // runAsync runs d.Run(ctx) and returns its error on a channel.
@@ -164,15 +167,11 @@ func TestSecondSignalDuringCleanupSkipsTheRetry(t *testing.T) {
 // their group when the stop comes go back at once, without a child.
 func TestStopBeforeStartGivesBackWithoutAChild(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5, FIFO: true})
+	ctx, mem, url := memFIFOQueue(t)
 	ledger := filepath.Join(t.TempDir(), "ledger")
-	for _, tag := range []string{"1", "2", "3"} {
-		sendTo(t, b.ctx, b.q.URL, gateMsg(ledger, tag), nil, "g")
-	}
-	cfg := b.config("gate")
-	cfg.Concurrency = 3
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := runAsync(ctx, b.dispatcher(cfg))
+	sendGroup(t, ctx, mem, url, ledger, "1", "2", "3")
+	runCtx, cancel := context.WithCancel(ctx)
+	done := runAsync(runCtx, memDispatcher(t, mem, url, "gate"))
 	waitFor(t, 60*time.Second, "the first job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
 	cancel()
 	if err := wait(t, done, 60*time.Second, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
@@ -181,26 +180,66 @@ func TestStopBeforeStartGivesBackWithoutAChild(t *testing.T) {
 	if starts := ledgerLines(t, ledger, "start"); len(starts) != 1 {
 		t.Fatalf("jobs started after the stop: %q", starts)
 	}
-	if v, f := counts(t, b.ctx, b.q.URL); v+f != 3 {
-		t.Fatalf("%d visible + %d in flight, want all 3 messages back in the queue", v, f)
+	// A child started after the stop would have been interrupted at once,
+	// with a cleanup of its own.
+	if c := ledgerLines(t, ledger, "cleanup"); len(c) != 1 || !strings.HasPrefix(c[0], "cleanup 1 ") {
+		t.Fatalf("cleanups %q, want only the running job's", c)
+	}
+	// Given back: visible at once, or once the receive the stop cut short
+	// can no longer take them.
+	waitFor(t, 30*time.Second, "all 3 messages to be visible again", func() bool { v, f := mem.Counts(url); return v == 3 && f == 0 })
+}
+
+// memFIFOQueue returns an in-memory SQS with one FIFO queue.
+func memFIFOQueue(t *testing.T) (context.Context, *sqsdispatchtest.Client, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	mem := sqsdispatchtest.NewClient()
+	q, err := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("order.fifo"),
+		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, mem, aws.ToString(q.QueueUrl)
+}
+
+// sendGroup sends one gate message per tag to url, all in group "g".
+func sendGroup(t *testing.T, ctx context.Context, mem *sqsdispatchtest.Client, url, ledger string, tags ...string) {
+	t.Helper()
+	for _, tag := range tags {
+		if _, err := mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url),
+			MessageBody: aws.String(gateMsg(ledger, tag)), MessageGroupId: aws.String("g")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
+// memDispatcher is a dispatcher with three slots on an in-memory queue.
+func memDispatcher(t *testing.T, mem *sqsdispatchtest.Client, url, job string) *sqsdispatch.Dispatcher {
+	t.Helper()
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(),
+		Job: job, Concurrency: 3, WaitTime: time.Second, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestFIFOGroupWaitsForARetriedMessage: when a message of a group fails,
-// the messages behind it must not run before its redelivery.
+// the messages received with it behind it must not run before its
+// redelivery. The in-memory queue hands out a group's messages in one
+// receive, as SQS does.
 func TestFIFOGroupWaitsForARetriedMessage(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5, FIFO: true})
+	ctx, mem, url := memFIFOQueue(t)
 	ledger := filepath.Join(t.TempDir(), "ledger")
-	for _, tag := range []string{"1", "2", "3"} {
-		sendTo(t, b.ctx, b.q.URL, gateMsg(ledger, tag), nil, "g")
-	}
-	cfg := b.config("step")
-	cfg.Concurrency = 3
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := runAsync(ctx, b.dispatcher(cfg))
+	sendGroup(t, ctx, mem, url, ledger, "1", "2", "3")
+	d := memDispatcher(t, mem, url, "step")
+	runCtx, stop := context.WithCancel(ctx)
+	done := runAsync(runCtx, d)
 	waitFor(t, 90*time.Second, "the group to be done", func() bool { return len(ledgerLines(t, ledger, "run 3")) == 1 })
-	cancel()
+	stop()
 	wait(t, done, 60*time.Second, "Run")
 	var order []string
 	for _, l := range ledgerLines(t, ledger, "run") {
@@ -219,13 +258,15 @@ func TestFatalErrorInterruptsRunningJobs(t *testing.T) {
 	ledger := filepath.Join(t.TempDir(), "ledger")
 	b.send(gateMsg(ledger, "m"), nil)
 	cfg := b.config("gate")
-	cfg.Concurrency = 2 // a free slot keeps receiving
+	// A free slot keeps receiving; the long lease outlasts the wait below,
+	// so only the fatal error can end Run in time.
+	cfg.Concurrency, cfg.VisibilityTimeout = 2, 10*time.Minute
 	done := runAsync(b.ctx, b.dispatcher(cfg))
 	waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
 	if _, err := client.DeleteQueue(b.ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(b.q.URL)}); err != nil {
 		t.Fatal(err)
 	}
-	err := wait(t, done, 60*time.Second, "Run to return while the job still runs")
+	err := wait(t, done, 90*time.Second, "Run to return while the job still runs")
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("Run returned %v, want the missing queue", err)
 	}
@@ -257,4 +298,30 @@ func TestOutcomeCallsHaveADeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("DispatchOne returned %v, want the delete cut off by its deadline", err)
 	}
+}
+
+// TestUnroutableFIFOMessageIsNotHeldForEver: a FIFO message that cannot be
+// routed, on a queue without a dead-letter queue, is left where it is —
+// and not kept invisible by heartbeats, which would block its group.
+func TestUnroutableFIFOMessageIsNotHeldForEver(t *testing.T) {
+	t.Parallel()
+	ctx, mem, url := memFIFOQueue(t)
+	if _, err := mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url),
+		MessageBody: aws.String("no route"), MessageGroupId: aws.String("g")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(),
+		Route: sqsdispatch.RouteByAttribute("job"), Concurrency: 2, WaitTime: time.Second,
+		VisibilityTimeout: 2 * time.Second, HeartbeatInterval: 500 * time.Millisecond, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := runAsync(runCtx, d)
+	waitFor(t, 60*time.Second, "the message to be received again", func() bool {
+		msgs := mem.Messages(url)
+		return len(msgs) == 1 && msgs[0].ReceiveCount >= 2
+	})
+	stop()
+	wait(t, done, 60*time.Second, "Run")
 }

@@ -89,7 +89,7 @@ func (t *turn) report(a action, err, applyErr error) {
 	d := t.d
 	dur := time.Since(t.start)
 	fields := []zap.Field{zap.String("outcome", a.outcome), zap.Duration("duration", dur)}
-	if t.c != nil && t.x.res != nil || t.c != nil && isClosed(t.c.Done()) {
+	if t.c != nil && isClosed(t.c.Done()) {
 		u := t.c.Usage()
 		d.cfg.Metrics.ChildUsage(t.m.job, u.PeakRSS, u.User, u.System)
 		fields = append(fields, zap.Int64("rss_bytes", u.PeakRSS), zap.Duration("cpu_user", u.User), zap.Duration("cpu_sys", u.System))
@@ -103,10 +103,13 @@ func (t *turn) report(a action, err, applyErr error) {
 	if err != nil && !errors.Is(err, ErrStopped) {
 		fields = append(fields, zap.NamedError("job_error", err))
 	}
+	if applyErr != nil {
+		a.outcome = OutcomeError
+		fields[0] = zap.String("outcome", a.outcome)
+	}
 	switch {
 	case applyErr != nil:
-		d.log.Error("message outcome could not be applied", append(fields, zap.Error(applyErr))...)
-		a.outcome = OutcomeError
+		t.log.Error("message outcome could not be applied", append(fields, zap.Error(applyErr))...)
 	case a.outcome == OutcomeSuccess:
 		t.log.Info("job succeeded", fields...)
 	default:
