@@ -11,8 +11,10 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
-	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
+
+// noCalls is a Client for tests that make no SQS call; any call panics.
+type noCalls struct{ Client }
 
 // TestExitedChildWinsOverAStop: when the child has exited and a stop is
 // pending at the same moment, the owner must apply the child's result, not
@@ -24,11 +26,11 @@ func TestExitedChildWinsOverAStop(t *testing.T) {
 	defer cancel()
 	reg := NewRegistry()
 	reg.Register("noop", func(context.Context, *Message) error { return nil })
-	d, err := New(Config{Client: sqsdispatchtest.NewClient(), QueueURL: "q", Registry: reg, Job: "noop"})
+	d, err := New(Config{Client: noCalls{}, QueueURL: "q", Registry: reg, Job: "noop"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leases := lease.New(sqsdispatchtest.NewClient(), lease.Config{Visibility: time.Minute, Interval: time.Second})
+	leases := lease.New(noCalls{}, lease.Config{Visibility: time.Minute, Interval: time.Second})
 	for i := range 20 {
 		msg := &Message{ID: "m", Queue: "q"}
 		c, err := child.Spawn(jobRequest(msg, "noop"), child.Options{Log: zap.NewNop()})

@@ -84,6 +84,7 @@ func runRequest(ctx context.Context, reg *Registry, req *wire.Request) (res wire
 		}
 	}()
 	msg := messageFromWire(req.Message)
+	ctx = withTrace(ctx, msg)
 	var err error
 	switch req.Mode {
 	case wire.ModeRun:

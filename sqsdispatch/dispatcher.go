@@ -29,8 +29,8 @@ type Dispatcher struct {
 	log       *zap.Logger
 	queueURLs []string // in priority order
 	q         *queue.Queues
-	leases    *lease.Manager
-	maxAge    time.Duration // SQS's 12-hour limit (shortened by tests)
+	leases    *lease.Manager // of the Run or DispatchOne under way
+	maxAge    time.Duration  // SQS's 12-hour limit (shortened by tests)
 	slots     slotTable
 	health    health
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
@@ -59,8 +59,6 @@ func New(cfg Config) (*Dispatcher, error) {
 		d.queueURLs = []string{cfg.QueueURL}
 	}
 	d.q = queue.New(cfg.Client, queue.Config{Visibility: cfg.VisibilityTimeout, WaitTime: cfg.WaitTime, Logger: cfg.Logger})
-	d.leases = lease.New(cfg.Client, lease.Config{Visibility: cfg.VisibilityTimeout, Interval: cfg.HeartbeatInterval,
-		MaxAge: d.maxAge, Logger: cfg.Logger, OnFailure: cfg.Metrics.HeartbeatFailed})
 	d.health.set(StateStarting)
 	return d, nil
 }
@@ -69,10 +67,14 @@ func New(cfg Config) (*Dispatcher, error) {
 var errNotInit = errors.New("sqsdispatch: this process was started as a job child but did not call sqsdispatch.Init first; " +
 	"call sqsdispatch.Init(registry) as the first line of main (and of TestMain in tests)")
 
+// acquire makes the caller the one Run or DispatchOne of d, with a lease
+// manager of its own.
 func (d *Dispatcher) acquire() error {
 	if !d.busy.CompareAndSwap(false, true) {
 		return errors.New("sqsdispatch: Run or DispatchOne is already running on this Dispatcher")
 	}
+	d.leases = lease.New(d.cfg.Client, lease.Config{Visibility: d.cfg.VisibilityTimeout, Interval: d.cfg.HeartbeatInterval,
+		MaxAge: d.maxAge, Logger: d.cfg.Logger, OnFailure: d.cfg.Metrics.HeartbeatFailed})
 	return nil
 }
 
@@ -94,6 +96,9 @@ func (d *Dispatcher) DispatchOne(ctx context.Context) (handled bool, err error) 
 	bg.Go(func() { d.leases.Run(bgCtx) })
 	defer func() { stopBG(); bg.Wait() }()
 	msgs, err := d.q.Receive(ctx, d.queueURLs, 1)
+	if err == nil {
+		d.health.received()
+	}
 	if err != nil || len(msgs) == 0 {
 		if err != nil && ctx.Err() == nil {
 			err = dispatcherError(err)
@@ -209,10 +214,10 @@ func (d *Dispatcher) warnLongJobs() {
 	}
 }
 
-// dispatcherError turns an SQS call's error into a *DispatcherError.
+// dispatcherError turns an SQS call's error into a *DispatcherError; an
+// error that wraps one with more to say is left as it is.
 func dispatcherError(err error) error {
-	var op *queue.OpError
-	if errors.As(err, &op) {
+	if op, ok := err.(*queue.OpError); ok {
 		return &DispatcherError{Op: op.Op, Queue: op.Queue, MessageID: op.MessageID, Err: op.Err}
 	}
 	return err

@@ -1,12 +1,17 @@
 package sqsdispatch_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,8 +25,8 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
-// bundle is what most tests need: a context, fresh queues and a way to
-// build a dispatcher on them.
+// bundle is what most tests need: a context, fresh queues on the local
+// server and a way to build a dispatcher on them.
 type bundle struct {
 	t   testing.TB
 	ctx context.Context
@@ -71,6 +76,8 @@ func (b *bundle) send(body string, attrs map[string]types.MessageAttributeValue)
 	return sendTo(b.t, b.ctx, b.q.URL, body, attrs, "")
 }
 
+// sendTo sends a message to url (in group, on a FIFO queue) and returns
+// its ID.
 func sendTo(t testing.TB, ctx context.Context, url, body string, attrs map[string]types.MessageAttributeValue, group string) string {
 	t.Helper()
 	in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body), MessageAttributes: attrs}
@@ -83,6 +90,27 @@ func sendTo(t testing.TB, ctx context.Context, url, body string, attrs map[strin
 		t.Fatal(err)
 	}
 	return aws.ToString(out.MessageId)
+}
+
+// fill sends n "{}" messages in batches of ten.
+func fill(tb testing.TB, ctx context.Context, url string, n int) {
+	tb.Helper()
+	fillWith(tb, ctx, url, n, func(int) string { return "{}" })
+}
+
+// fillWith sends n messages, the i-th with body(i), in batches of ten.
+func fillWith(tb testing.TB, ctx context.Context, url string, n int, body func(i int) string) {
+	tb.Helper()
+	for sent := 0; sent < n; {
+		var entries []types.SendMessageBatchRequestEntry
+		for ; sent < n && len(entries) < 10; sent++ {
+			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(sent)), MessageBody: aws.String(body(sent))})
+		}
+		out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+		if err != nil || len(out.Failed) > 0 {
+			tb.Fatalf("SendMessageBatch: %v %+v", err, out)
+		}
+	}
 }
 
 // receive polls url once (long poll of wait seconds) and returns what came.
@@ -124,7 +152,37 @@ func counts(t *testing.T, ctx context.Context, url string) (visible, inflight in
 	return visible, inflight
 }
 
-// waitFor polls cond until it holds or d passes, then fails the test.
+// drained reports whether url holds no message, visible or in flight.
+func drained(t *testing.T, ctx context.Context, url string) bool {
+	t.Helper()
+	v, f := counts(t, ctx, url)
+	return v+f == 0
+}
+
+// dlqMessages receives from the bundle's DLQ until want messages have
+// come, and maps them by body.
+func dlqMessages(t *testing.T, b *bundle, want int) map[string]types.Message {
+	t.Helper()
+	got := map[string]types.Message{}
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d messages in the DLQ", want), func() bool {
+		for _, m := range receive(t, b.ctx, b.q.DLQURL, 1) {
+			got[aws.ToString(m.Body)] = m
+		}
+		return len(got) >= want
+	})
+	return got
+}
+
+// reasonOf is the dead-letter reason a DLQ message carries.
+func reasonOf(m types.Message) string {
+	return aws.ToString(m.MessageAttributes[sqsdispatch.AttrReason].StringValue)
+}
+
+func strAttr(v string) types.MessageAttributeValue {
+	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+}
+
+// waitFor polls cond until it holds, failing the test once d has passed.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -138,11 +196,51 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// runUntil runs d until cond holds, then cancels its context and checks
+// that Run returned ErrStopped. It fails the test if Run returns first.
+func runUntil(t *testing.T, d *sqsdispatch.Dispatcher, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runAsync(ctx, d)
+	var err error
+	returned := false
+	t.Cleanup(func() { // a failed wait leaves Run running
+		cancel()
+		if !returned {
+			<-done
+		}
+	})
+	waitFor(t, time.Minute, what, func() bool {
+		select {
+		case err = <-done:
+			returned = true
+			t.Fatalf("Run returned %v before %s", err, what)
+		default:
+		}
+		return cond()
+	})
+	cancel()
+	err, returned = wait(t, done, time.Minute, "Run to stop"), true
+	if !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Errorf("Run = %v; want ErrStopped", err)
+	}
+}
+
+// returnedYet reports whether Run's channel has delivered, and what.
+func returnedYet(ch <-chan error) (returned bool, err error) {
+	select {
+	case err := <-ch:
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
 // readPID waits for a job to record a pid in its out file.
-func readPID(t *testing.T, id, name string, within time.Duration) int {
+func readPID(t *testing.T, id, name string) int {
 	t.Helper()
 	var pid int
-	waitFor(t, within, "job to record "+name, func() bool {
+	waitFor(t, 60*time.Second, "the job to record its "+name, func() bool {
 		b, err := os.ReadFile(outFile(id, name))
 		if err != nil {
 			return false
@@ -171,18 +269,161 @@ func exists(pid int) bool {
 	return err == nil
 }
 
-func strAttr(v string) types.MessageAttributeValue {
-	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+// heldJob is a job running under DispatchOne until the test releases it.
+type heldJob struct {
+	d    *sqsdispatch.Dispatcher
+	id   string // the message's ID
+	pid  int    // the job's process
+	gate string
+	done chan error // DispatchOne's error
+	over bool       // finish has taken DispatchOne's error
 }
 
-// sleepingJob starts DispatchOne on a three-second sleep job and returns
-// once the job records its pid; done receives DispatchOne's error.
-func sleepingJob(t *testing.T) (d *sqsdispatch.Dispatcher, id string, pid int, done <-chan error) {
+// holdJob starts DispatchOne on a sleep job that works until released,
+// and returns once the job has recorded its pid.
+func holdJob(t *testing.T) *heldJob {
 	t.Helper()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	id = b.send(`{"sleep": 3000000000}`, nil)
-	d = b.dispatcher(b.config("sleep"))
-	ch := make(chan error, 1)
-	go func() { _, err := d.DispatchOne(b.ctx); ch <- err }()
-	return d, id, readPID(t, id, "pid", 30*time.Second), ch
+	h := &heldJob{gate: filepath.Join(t.TempDir(), "gate"), done: make(chan error, 1)}
+	body, _ := json.Marshal(params{Until: h.gate})
+	h.id = b.send(string(body), nil)
+	h.d = b.dispatcher(b.config("sleep"))
+	go func() { _, err := h.d.DispatchOne(b.ctx); h.done <- err }()
+	t.Cleanup(func() { // a failed test leaves the job held
+		if !h.over {
+			_ = os.WriteFile(h.gate, nil, 0o644)
+			<-h.done
+		}
+	})
+	h.pid = readPID(t, h.id, "pid")
+	return h
+}
+
+// finish releases the job and returns DispatchOne's error.
+func (h *heldJob) finish(t *testing.T) error {
+	t.Helper()
+	if err := os.WriteFile(h.gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := wait(t, h.done, time.Minute, "DispatchOne to finish")
+	h.over = true
+	return err
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// syncWriter is a buffer safe for concurrent writes and reads.
+type syncWriter struct {
+	mu sync.Mutex
+	w  bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
+// unusedClient is a Client for dispatchers that make no SQS call
+// (configuration checks); a call would panic.
+type unusedClient struct{ sqsdispatch.Client }
+
+// ledgerEvent is one line of a ledger.
+type ledgerEvent struct {
+	start    bool
+	pid, msg string
+	tag      string
+}
+
+// readLedger reads the events of a ledger the ledger job wrote.
+func readLedger(t *testing.T, path string) []ledgerEvent {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []ledgerEvent
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			t.Fatalf("bad ledger line %q", line)
+		}
+		ev := ledgerEvent{start: f[0] == "start", pid: f[1], msg: f[2]}
+		if len(f) > 3 {
+			ev.tag = f[3]
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// ledgerStats checks every message started and ended exactly once, in one
+// process, and returns the most jobs that were running at once.
+func ledgerStats(t *testing.T, evs []ledgerEvent, messages int) (maxRunning int) {
+	t.Helper()
+	starts, ends := map[string]string{}, map[string]string{}
+	running := 0
+	for _, ev := range evs {
+		if ev.start {
+			if _, dup := starts[ev.msg]; dup {
+				t.Fatalf("message %s started twice", ev.msg)
+			}
+			starts[ev.msg] = ev.pid
+			running++
+			maxRunning = max(maxRunning, running)
+		} else {
+			if starts[ev.msg] != ev.pid {
+				t.Fatalf("message %s ended in pid %s but started in %q", ev.msg, ev.pid, starts[ev.msg])
+			}
+			ends[ev.msg] = ev.pid
+			running--
+		}
+	}
+	if len(starts) != messages || len(ends) != messages {
+		t.Fatalf("%d messages started and %d ended; want %d each", len(starts), len(ends), messages)
+	}
+	pids := map[string]bool{}
+	for _, pid := range starts {
+		pids[pid] = true
+	}
+	if len(pids) != messages {
+		t.Fatalf("%d messages ran in %d processes; want a process each", messages, len(pids))
+	}
+	return maxRunning
+}
+
+// queueARN returns the ARN of the queue at url.
+func queueARN(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Attributes["QueueArn"]
+}
+
+// setRedrive points url's redrive policy at the dead-letter queue dlqARN.
+func setRedrive(t *testing.T, ctx context.Context, url, dlqARN string) {
+	t.Helper()
+	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"5"}`, dlqARN)
+	if _, err := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+		Attributes: map[string]string{"RedrivePolicy": policy}}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -13,28 +13,22 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// stopWait bounds how long the dispatcher waits for a suspended job's
-// process to stop before it looks whether the job had finished.
-const stopWait = time.Second
+// errJobFinished is what a cleanup attempt returns when its guard found
+// that the job had already returned: nothing was cleaned up.
+var errJobFinished = errors.New("sqsdispatch: the job had finished before it was suspended")
 
 // interrupt runs the interruption protocol for a message whose job is
-// running (it is suspended first) or was killed from outside: extend the
-// lease, run the job's Cleanup in a child of its own, retry it once after
-// killing the job, then give the message back or dead-letter it. A job
-// that turns out to have finished before it was suspended is not
-// interrupted: its result is applied instead.
+// running or was killed from outside: extend the lease, suspend the job and
+// run its Cleanup in a child of its own (which guards the suspended job),
+// retry it once after killing the job, then give the message back or
+// dead-letter it. A job that turns out to have returned before it was
+// suspended is not interrupted: its result is applied instead.
 func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	c := t.c
 	running := !isClosed(c.Done())
-	if running {
-		c.Signal(syscall.SIGSTOP)
-		c.WaitStopped(stopWait)
-		if c.Finished() { // it reported its result before the stop took hold
-			c.Signal(syscall.SIGCONT)
-			<-c.Done()
-			t.x = exitOf(c, nil)
-			return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
-		}
+	if !running && a.failure == failNone { // it exited since the stop was seen: its result wins
+		t.x = exitOf(c, nil)
+		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
 	}
 	sig, _ := t.r.why()
 	if a.failure != failNone { // stopped from outside: that signal is the cause
@@ -44,9 +38,20 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		}
 	}
 	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running})
+	if errors.Is(cerr, errJobFinished) {
+		<-c.Done()
+		t.x = exitOf(c, nil)
+		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+	}
 	// Nothing of the job may be left when the message becomes visible again.
 	c.Signal(syscall.SIGKILL)
 	<-c.Done()
+	if running && t.job.Cleanup == nil && c.Result() != nil {
+		// Killed without a cleanup after it had reported: the job ended.
+		t.x = exitOf(c, nil)
+		t.x.signal, t.x.exitCode = 0, reportedExitCode(c.Result())
+		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+	}
 	if !cleaned {
 		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
 		a.reason = fmt.Sprintf("cleanup failed after %s: %v", a.reason, cerr)
@@ -67,6 +72,14 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	return a, t.giveBack(ctx)
 }
 
+// reportedExitCode is the exit code a child exits with after reporting res.
+func reportedExitCode(res *wire.Result) int {
+	if res.Kind == wire.KindOK {
+		return 0
+	}
+	return 1
+}
+
 // cleanup runs the job's Cleanup, and once more after killing the job if
 // it failed or hung, unless a second stop signal has come. It reports
 // whether a cleanup succeeded (a job without Cleanup needs none).
@@ -80,7 +93,10 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 		if verr := t.setVisibility(ctx, t.d.cfg.CleanupTimeout+cleanupMargin); verr != nil {
 			t.log.Warn("extending visibility for cleanup", zap.Error(verr))
 		}
-		if err = t.runCleanup(cause); err == nil {
+		if err = t.runCleanup(cause); errors.Is(err, errJobFinished) {
+			return false, err
+		}
+		if err == nil {
 			t.log.Info("cleanup done", zap.Int("attempt", attempt))
 			return true, nil
 		}
@@ -102,7 +118,10 @@ func (t *turn) runCleanup(cause Cause) error {
 	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: t.job.Name,
 		Message: t.m.msg.toWire(), Cause: cause.toWire(), TimeoutNS: int64(t.d.cfg.CleanupTimeout)}
 	if cause.ChildRunning {
+		// The cleanup child suspends the job once it is armed to kill it
+		// should this process die, and kills it when the cleanup is done.
 		req.GuardPGID = t.c.PID()
+		t.c.MarkStoppedByUs()
 	}
 	cc, err := child.Spawn(req, t.d.childOptions(t.log.With(zap.String("phase", "cleanup"))))
 	if err != nil {
@@ -113,12 +132,17 @@ func (t *turn) runCleanup(cause Cause) error {
 	defer timer.Stop()
 	select {
 	case <-cc.Done():
+		if res := cc.Result(); res == nil || res.Kind != wire.KindOK && res.Kind != wire.KindJobFinished {
+			t.c.Signal(syscall.SIGKILL) // its guard is gone
+		}
 	case <-timer.C:
 		t.c.Signal(syscall.SIGKILL) // before its guard goes
 		return fmt.Errorf("sqsdispatch: cleanup timed out after %s", t.d.cfg.CleanupTimeout)
 	}
 	res, state := cc.Result(), cc.State()
 	switch {
+	case res != nil && res.Kind == wire.KindJobFinished:
+		return errJobFinished
 	case res != nil && res.Kind == wire.KindOK && state.Success():
 		return nil
 	case res != nil:

@@ -33,6 +33,11 @@ func registerLifecycleJobs(reg *sqsdispatch.Registry) {
 	reg.Handle(sqsdispatch.Job{Name: "gate", Run: jobGate, Cleanup: cleanupGate(false)})
 	// gate-hung-cleanup is gate whose first cleanup hangs.
 	reg.Handle(sqsdispatch.Job{Name: "gate-hung-cleanup", Run: jobGate, Cleanup: cleanupGate(true)})
+	// trace records the trace context its message carried.
+	reg.Register("trace", sqsdispatch.JSONJob(func(ctx context.Context, b gateBody, _ *sqsdispatch.Message) error {
+		tc, ok := sqsdispatch.TraceFromContext(ctx)
+		return ledgerLine(b.Ledger, fmt.Sprintf("trace %t %s|%s|%s", ok, tc.AWSTraceHeader, tc.TraceParent, tc.TraceState))
+	}))
 	// step records its run; message "1" fails its first delivery.
 	reg.Register("step", sqsdispatch.JSONJob(func(_ context.Context, b gateBody, m *sqsdispatch.Message) error {
 		if err := ledgerLine(b.Ledger, fmt.Sprintf("run %s %d", b.Tag, m.ReceiveCount)); err != nil {

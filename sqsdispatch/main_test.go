@@ -19,14 +19,19 @@ var (
 	client *sqs.Client
 )
 
+// Environment variables that make the test binary play another part.
 const (
-	envOutDir   = "SQSDISPATCH_TEST_OUT"  // inherited by the job children
-	envBare     = "SQSDISPATCH_TEST_BARE" // exit at once: the bare cost of a re-exec
-	envRunProc  = "SQSDISPATCH_TEST_RUN"  // run a dispatcher in this process (signal tests)
-	envEndpoint = "SQSDISPATCH_TEST_SQS"  // the server's endpoint for such a process
+	envOutDir     = "SQSDISPATCH_TEST_OUT"          // where jobs write what they saw; inherited by the children
+	envBare       = "SQSDISPATCH_TEST_BARE"         // exit at once: the bare cost of a re-exec
+	envRunProc    = "SQSDISPATCH_TEST_RUN"          // run a dispatcher in this process (signal tests)
+	envEndpoint   = "SQSDISPATCH_TEST_SQS"          // the server's endpoint for such a process
+	envNewInChild = "SQSDISPATCH_TEST_NEW_IN_CHILD" // call New without Init, as a child that forgot it
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envNewInChild) != "" {
+		newWithoutInit() // never returns
+	}
 	sqsdispatch.Init(testRegistry())
 	if os.Getenv(envBare) != "" {
 		os.Exit(0)
@@ -64,4 +69,13 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// newWithoutInit is the body of a test binary started as a job child that
+// skips Init and calls New: New must refuse (exit 2) rather than start
+// children of its own.
+func newWithoutInit() {
+	_, err := sqsdispatch.New(sqsdispatch.Config{Client: unusedClient{}, QueueURL: "http://q", Registry: testRegistry(), Job: "noop"})
+	fmt.Fprintln(os.Stderr, "New returned in a job child:", err)
+	os.Exit(0)
 }

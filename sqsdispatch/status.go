@@ -3,6 +3,7 @@ package sqsdispatch
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/signal"
 	"sort"
@@ -42,6 +43,25 @@ type Status struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// Slots lists the running jobs, oldest first.
 	Slots []SlotStatus `json:"slots"`
+}
+
+// Healthy returns an error when receives have been failing for longer than
+// maxFailing at now — the dispatcher cannot reach its queue — and nil
+// otherwise. A /healthz handler:
+//
+//	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+//		st := d.Status()
+//		if err := st.Healthy(time.Minute, time.Now()); err != nil {
+//			w.WriteHeader(http.StatusServiceUnavailable)
+//		}
+//		_ = json.NewEncoder(w).Encode(st)
+//	})
+func (s Status) Healthy(maxFailing time.Duration, now time.Time) error {
+	if s.State == StateBackingOff && now.Sub(s.Since) > maxFailing {
+		return fmt.Errorf("sqsdispatch: receives failing for %s (since %s): %s",
+			now.Sub(s.Since).Round(time.Second), s.Since.Format(time.RFC3339), s.LastError)
+	}
+	return nil
 }
 
 // SlotStatus describes one running job.

@@ -1,7 +1,8 @@
 package sqsdispatch_test
 
-// The jobs every test binary registers; the test binary is its own job
-// child, so these run in re-executed children.
+// The jobs of every test. The test binary is its own job child: TestMain
+// calls Init(testRegistry()), so these run in re-executed children, where
+// they report what they saw through files (outFile) the test reads.
 
 import (
 	"bytes"
@@ -14,10 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
-	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -25,6 +24,19 @@ import (
 // re-executes, like a service's main would.
 func testRegistry() *sqsdispatch.Registry {
 	reg := sqsdispatch.NewRegistry()
+	registerOutcomeJobs(reg)
+	registerHygieneJobs(reg)
+	registerInterruptJobs(reg)
+	registerJobAPIJobs(reg)
+	registerExampleJobs(reg)
+	registerScaleJobs(reg)
+	registerObservabilityJobs(reg)
+	registerLifecycleJobs(reg)
+	return reg
+}
+
+// registerOutcomeJobs adds one job per way a job can end.
+func registerOutcomeJobs(reg *sqsdispatch.Registry) {
 	reg.Register("noop", func(context.Context, *sqsdispatch.Message) error { return nil })
 	reg.Register("record", func(_ context.Context, m *sqsdispatch.Message) error { return record(m) })
 	reg.Register("sleep", jobSleep)
@@ -39,20 +51,21 @@ func testRegistry() *sqsdispatch.Registry {
 	reg.Register("permanent", func(context.Context, *sqsdispatch.Message) error {
 		return sqsdispatch.Permanent(errors.New("bad input"))
 	})
-	reg.Handle(sqsdispatch.Job{Name: "grandchild", Run: jobGrandchild, Timeout: 30 * time.Second})
+}
+
+// registerHygieneJobs adds the jobs that leave processes behind.
+func registerHygieneJobs(reg *sqsdispatch.Registry) {
+	reg.Handle(sqsdispatch.Job{Name: "grandchild", Run: jobGrandchild, Timeout: 5 * time.Minute})
 	reg.Handle(sqsdispatch.Job{Name: "grandchild-timeout", Run: jobGrandchild, Timeout: time.Second})
-	registerInterruptJobs(reg)
-	registerJobAPIJobs(reg)
-	registerExampleJobs(reg)
-	registerScaleJobs(reg)
-	registerObservabilityJobs(reg)
-	registerLifecycleJobs(reg)
-	return reg
 }
 
 // params is the JSON body the parametrised test jobs take.
 type params struct {
+	// Sleep is how long the job works.
 	Sleep time.Duration `json:"sleep"`
+	// Until, when set, makes the sleep job work until this file exists
+	// instead.
+	Until string `json:"until"`
 }
 
 func parse(m *sqsdispatch.Message) params {
@@ -89,14 +102,31 @@ func record(m *sqsdispatch.Message) error {
 	return err
 }
 
+// jobSleep records its pid, works for params.Sleep (or until the file
+// params.Until exists), then records its run; it stops early, failing,
+// when its context ends.
 func jobSleep(ctx context.Context, m *sqsdispatch.Message) error {
 	if err := os.WriteFile(outFile(m.ID, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
-	select {
-	case <-time.After(parse(m).Sleep):
-	case <-ctx.Done():
-		return ctx.Err()
+	p := parse(m)
+	work := time.NewTimer(p.Sleep)
+	defer work.Stop()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for p.Until != "" && fileSize(p.Until) < 0 {
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if p.Until == "" {
+		select {
+		case <-work.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return record(m)
 }
@@ -162,6 +192,7 @@ type ledgerBody struct {
 	Sleep  time.Duration `json:"sleep"`
 }
 
+// registerScaleJobs adds the ledger job, which records its start and end.
 func registerScaleJobs(reg *sqsdispatch.Registry) {
 	reg.Register("ledger", sqsdispatch.JSONJob(func(_ context.Context, b ledgerBody, m *sqsdispatch.Message) error {
 		if err := appendLine(b.Ledger, fmt.Sprintf("start %d %s %s", os.Getpid(), m.ID, b.Tag)); err != nil {
@@ -184,84 +215,29 @@ func appendLine(path, line string) error {
 	return err
 }
 
+// ledgerMsg is the body of a ledger job.
 func ledgerMsg(path, tag string, sleep time.Duration) string {
 	b, _ := json.Marshal(ledgerBody{Ledger: path, Tag: tag, Sleep: sleep})
 	return string(b)
 }
 
-// ledgerEvent is one line of a ledger.
-type ledgerEvent struct {
-	start    bool
-	pid, msg string
-	tag      string
-}
-
-func readLedger(t *testing.T, path string) []ledgerEvent {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []ledgerEvent
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			t.Fatalf("bad ledger line %q", line)
-		}
-		ev := ledgerEvent{start: f[0] == "start", pid: f[1], msg: f[2]}
-		if len(f) > 3 {
-			ev.tag = f[3]
-		}
-		evs = append(evs, ev)
-	}
-	return evs
-}
-
-// ledgerStats checks every message started and ended exactly once, in one
-// process, and returns the most jobs that were running at once.
-func ledgerStats(t *testing.T, evs []ledgerEvent, messages int) (maxRunning int) {
-	t.Helper()
-	starts, ends := map[string]string{}, map[string]string{}
-	running := 0
-	for _, ev := range evs {
-		if ev.start {
-			if _, dup := starts[ev.msg]; dup {
-				t.Fatalf("message %s started twice", ev.msg)
-			}
-			starts[ev.msg] = ev.pid
-			running++
-			maxRunning = max(maxRunning, running)
-		} else {
-			if starts[ev.msg] != ev.pid {
-				t.Fatalf("message %s ended in pid %s but started in %q", ev.msg, ev.pid, starts[ev.msg])
-			}
-			ends[ev.msg] = ev.pid
-			running--
-		}
-	}
-	if len(starts) != messages || len(ends) != messages {
-		t.Fatalf("%d messages started and %d ended; want %d each", len(starts), len(ends), messages)
-	}
-	pids := map[string]bool{}
-	for _, pid := range starts {
-		pids[pid] = true
-	}
-	if len(pids) != messages {
-		t.Fatalf("%d messages ran in %d processes; want a process each", messages, len(pids))
-	}
-	return maxRunning
-}
-
+// hogLimit is the hog job's MaxRSS.
 const hogLimit = 100 << 20
 
+// floodLines is how many lines the flood job writes: 10 MB.
+const floodLines = 10 << 20 / 100
+
+// registerObservabilityJobs adds the jobs that flood stderr or use too
+// much memory.
 func registerObservabilityJobs(reg *sqsdispatch.Registry) {
-	// flood writes 10 MB to stderr in one write, then outlives its lease.
+	// flood writes floodLines lines of 100 bytes to stderr in one write,
+	// then works for params.Sleep.
 	reg.Register("flood", func(_ context.Context, m *sqsdispatch.Message) error {
 		line := append(bytes.Repeat([]byte("x"), 99), '\n')
-		if _, err := os.Stderr.Write(bytes.Repeat(line, 10<<20/100)); err != nil {
+		if _, err := os.Stderr.Write(bytes.Repeat(line, floodLines)); err != nil {
 			return err
 		}
-		time.Sleep(3 * time.Second)
+		time.Sleep(parse(m).Sleep)
 		return record(m)
 	})
 	// hog allocates, 1 MiB at a time, up to three times its 100 MiB limit,
@@ -354,6 +330,7 @@ func cleanupTick(hangs int) sqsdispatch.CleanupFunc {
 	}
 }
 
+// fileSize is the size of the file at path, or -1 if it does not exist.
 func fileSize(path string) int64 {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -362,9 +339,9 @@ func fileSize(path string) int64 {
 	return st.Size()
 }
 
-// The jobs of the Example functions. They are registered in the test
-// registry too, because the children the examples start run TestMain's
-// Init(testRegistry()).
+// The jobs of the Example functions. The examples register them in
+// registries of their own, and they are in the test registry too, because
+// the children the examples start run TestMain's Init(testRegistry()).
 
 func greet(_ context.Context, m *sqsdispatch.Message) error {
 	fmt.Printf("child: hello, %s\n", m.Body)
@@ -391,18 +368,9 @@ func flaky(_ context.Context, m *sqsdispatch.Message) error {
 	return nil
 }
 
+// registerExampleJobs adds the jobs of the Example functions.
 func registerExampleJobs(reg *sqsdispatch.Registry) {
 	reg.Register("greet", greet)
 	reg.Register("invoice", sqsdispatch.JSONJob(sendInvoice))
 	reg.Register("flaky", flaky)
-}
-
-// exampleQueue creates a queue (with a dead-letter queue) on the local
-// server for an example.
-func exampleQueue(name string) string {
-	q, err := fauxqs.CreateQueues(context.Background(), client, fauxqs.QueueSpec{Name: name, MaxReceiveCount: 5})
-	if err != nil {
-		panic(err)
-	}
-	return q.URL
 }

@@ -24,9 +24,12 @@ type action struct {
 
 // actions are drawn by weight; a stop signal is one of SIGTERM, SIGINT and
 // SIGHUP, named once drawn.
+// actionStop draws a stop signal; the one sent is counted.
+const actionStop = "stop"
+
 var actions = [...]action{
 	{ActionKillDispatcher, 15},
-	{"stop", 20},
+	{actionStop, 20},
 	{ActionKillChild, 30},
 	{ActionKillGrandchild, 15},
 	{ActionSuspendChild, 20},
@@ -84,6 +87,7 @@ func (c *chaos) gap() time.Duration { return c.between(c.interval/4, c.interval*
 // run takes kills actions, or as many as fit before until, restarting
 // dispatchers that exit. It returns the number taken.
 func (c *chaos) run(ctx context.Context, kills int, until time.Time) (int, error) {
+	defer c.flush()
 	taken := 0
 	next := time.Now().Add(c.gap())
 	for taken < kills && time.Now().Before(until) {
@@ -97,7 +101,6 @@ func (c *chaos) run(ctx context.Context, kills int, until time.Time) (int, error
 			next = time.Now().Add(c.gap())
 		}
 	}
-	c.flush()
 	return taken, nil
 }
 
@@ -182,7 +185,7 @@ func (c *chaos) act() bool {
 		}
 		d := ds[c.rng.IntN(len(ds))]
 		return c.count(kind, d.signal(syscall.SIGKILL), "dispatcher "+d.id.String())
-	case "stop":
+	case actionStop:
 		ds := c.fleet.running(true)
 		if len(ds) == 0 {
 			return false
@@ -221,15 +224,25 @@ func (c *chaos) act() bool {
 		}
 		fd, ok := signalProc(p, syscall.SIGSTOP)
 		if ok {
-			c.schedule(c.between(suspendMin, suspendMax), func() {
-				_ = unix.PidfdSendSignal(fd, unix.SIGCONT, nil, 0)
-				unix.Close(fd)
-				c.logf("%s SIGCONT %s\n", time.Now().Format("15:04:05.000"), describe(p))
-			})
+			c.schedule(c.between(suspendMin, suspendMax), func() { c.resume(fd, p) })
 		}
 		return c.count(kind, ok, describe(p))
 	}
 	return false
+}
+
+// resume ends a suspension with SIGCONT, also when the suspended process
+// has lost its dispatcher meanwhile: its death signal is pending and takes
+// effect as it resumes. (A job stopped from outside and never resumed
+// cannot act on anything but SIGKILL; the kernel resumes it, with SIGHUP,
+// when the process that inherits it is in another session.)
+func (c *chaos) resume(fd int, p proctab.Proc) {
+	defer unix.Close(fd)
+	if now, err := proctab.Stat(p.PID); err == nil && now.ID == p.ID && now.PPID != p.PPID {
+		c.count(ActionResumedOrphan, true, describe(now))
+	}
+	_ = unix.PidfdSendSignal(fd, unix.SIGCONT, nil, 0)
+	c.logf("%s SIGCONT %s\n", time.Now().Format("15:04:05.000"), describe(p))
 }
 
 // count counts and logs an action that was taken.

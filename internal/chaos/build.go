@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 )
 
 // servicePackage is the service the dispatchers run.
@@ -16,9 +15,10 @@ const servicePackage = "github.com/sqsdispatch/go-sqsdispatch/internal/chaos/ser
 
 // buildService builds the service into dir. It must run inside the module.
 func buildService(ctx context.Context, dir string) (string, error) {
+	// go test puts its own toolchain first in the PATH of the tests.
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("chaos: the go command is needed to build the service (or pass a prebuilt one): %w", err)
 	}
 	bin := filepath.Join(dir, "chaossvc")
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, servicePackage)

@@ -101,7 +101,7 @@ func (d *dispatcher) signal(sig syscall.Signal) bool {
 
 // fate says how the dispatcher ended. Call it once done is closed.
 func (d *dispatcher) fate() DispatcherFate {
-	f := DispatcherFate{ID: d.id, Slot: d.slot, Generation: d.gen, Killed: d.killed, Signals: d.signals}
+	f := DispatcherFate{ID: d.id, Slot: d.slot, Generation: d.gen, Killed: d.killed, Signals: d.signals, LogPath: d.logPath}
 	st := d.cmd.ProcessState
 	f.Exit = st.String()
 	ws, _ := st.Sys().(syscall.WaitStatus)

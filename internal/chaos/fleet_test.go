@@ -82,7 +82,7 @@ func TestDispatcherFate(t *testing.T) {
 
 func TestFleetRestartsAfterDelay(t *testing.T) {
 	t.Parallel()
-	f, _ := fakeFleet(t, sleeper, 2)
+	f, _ := fakeFleet(t, "exec sleep 30", 2) // no ready file: nothing may write after the stop
 	for slot := range 2 {
 		if _, err := f.start(slot); err != nil {
 			t.Fatal(err)

@@ -13,9 +13,12 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/chaos/ledger"
 )
 
-// reasonAttribute is the attribute sqsdispatch adds to a dead-lettered
-// message to say why.
-const reasonAttribute = "sqsdispatch.reason"
+// Attributes sqsdispatch adds to a dead-lettered message: why, and which
+// delivery.
+const (
+	reasonAttribute       = "sqsdispatch.reason"
+	receiveCountAttribute = "sqsdispatch.receive_count"
+)
 
 // sendAll sends the bodies, ten to a batch.
 func sendAll(ctx context.Context, c *sqs.Client, url string, bodies []ledger.Body) error {
@@ -95,6 +98,9 @@ func deadLetters(ctx context.Context, c *sqs.Client, url string) ([]DeadLetter, 
 		d := DeadLetter{Key: keyOf(m), MessageID: aws.ToString(m.MessageId)}
 		if a, ok := m.MessageAttributes[reasonAttribute]; ok {
 			d.Reason = aws.ToString(a.StringValue)
+		}
+		if a, ok := m.MessageAttributes[receiveCountAttribute]; ok {
+			d.ReceiveCount, _ = strconv.Atoi(aws.ToString(a.StringValue))
 		}
 		out = append(out, d)
 	}

@@ -19,7 +19,10 @@ const (
 	ActionKillChild      = "child-sigkill"
 	ActionKillGrandchild = "grandchild-sigkill"
 	ActionSuspendChild   = "child-sigstop"
-	ActionRestart        = "restart"
+	// ActionResumedOrphan counts suspended children resumed after their
+	// dispatcher died meanwhile.
+	ActionResumedOrphan = "orphan-resumed"
+	ActionRestart       = "restart"
 )
 
 // maxDetails bounds the lines printed per failed verdict.
@@ -53,28 +56,31 @@ func (v Verdict) Summary() string {
 func (v Verdict) actionTotal() int {
 	n := 0
 	for k, c := range v.Actions {
-		if k != ActionSecondSignal && k != ActionKillAfterStop && k != ActionRestart {
+		if k != ActionSecondSignal && k != ActionKillAfterStop && k != ActionResumedOrphan && k != ActionRestart {
 			n += c
 		}
 	}
 	return n
 }
 
-func (v Verdict) actionList() string {
-	keys := make([]string, 0, len(v.Actions))
-	for k := range v.Actions {
+func (v Verdict) actionList() string { return countList(v.Actions) }
+
+// countList returns "name=count ..." in name order.
+func countList(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, v.Actions[k]))
+		parts = append(parts, fmt.Sprintf("%s=%d", k, counts[k]))
 	}
 	return strings.Join(parts, " ")
 }
 
-// WriteReport writes the details of every failed verdict and the notes,
-// then the summary line.
+// WriteReport writes the notes, the logged outcomes, the dead letters and
+// the details of every failed verdict, then the summary line.
 func (v Verdict) WriteReport(w io.Writer) {
 	section := func(title string, n int, line func(i int) string) {
 		if n == 0 {
@@ -91,6 +97,16 @@ func (v Verdict) WriteReport(w io.Writer) {
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+	if len(v.Outcomes) > 0 {
+		fmt.Fprintf(w, "outcomes logged by the dispatchers: %s\n", countList(v.Outcomes))
+	}
+	section("dead letters", len(v.DeadLetters), func(i int) string {
+		d := v.DeadLetters[i]
+		if d.Reason == "" {
+			return d.Key + ": moved by the redrive policy (maxReceiveCount)"
+		}
+		return d.Key + ": " + d.Reason
+	})
 	section("CONCURRENT DUPLICATES", len(v.Duplicates), func(i int) string {
 		d := v.Duplicates[i]
 		return fmt.Sprintf("%s (message %s, receive %d) run by pid %s under %s found its lock held: %s",
@@ -113,8 +129,8 @@ func (v Verdict) WriteReport(w io.Writer) {
 	})
 	section("UNEXPECTED DISPATCHER EXITS", len(v.UnexpectedExits), func(i int) string {
 		d := v.UnexpectedExits[i]
-		return fmt.Sprintf("dispatcher %s (slot %d #%d) signals sent [%s]: %s\n    %s", d.ID, d.Slot, d.Generation,
-			strings.Join(d.Signals, " "), d.Exit, strings.ReplaceAll(d.LogTail, "\n", "\n    "))
+		return fmt.Sprintf("dispatcher %s (slot %d #%d) signals sent [%s]: %s; log %s\n    %s", d.ID, d.Slot, d.Generation,
+			strings.Join(d.Signals, " "), d.Exit, d.LogPath, strings.ReplaceAll(d.LogTail, "\n", "\n    "))
 	})
 	section("UNREADABLE LEDGER LINES", len(v.BadLines), func(i int) string { return v.BadLines[i] })
 	section("FOREIGN DEAD LETTERS", len(v.Foreign), func(i int) string {

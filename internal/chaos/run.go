@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,132 +40,162 @@ const (
 //
 // Run makes the calling process a child subreaper for the rest of its
 // life, so that the orphans of the run are re-parented to it; it reaps
-// them while it runs.
+// them while it runs. No other code of the process may start children
+// meanwhile: the reaper takes every child it did not start for an orphan.
 func Run(ctx context.Context, cfg Config) (Verdict, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return Verdict{}, err
 	}
-	out := cfg.Out
-	fmt.Fprintf(out, "chaos: seed=%d messages=%d kills=%d dispatchers=%d concurrency=%d interval=%s duration-cap=%s workdir=%s\n",
+	fmt.Fprintf(cfg.Out, "chaos: seed=%d messages=%d kills=%d dispatchers=%d concurrency=%d interval=%s duration-cap=%s workdir=%s\n",
 		cfg.Seed, cfg.Messages, cfg.Kills, cfg.Dispatchers, cfg.Concurrency, cfg.Interval, cfg.Duration, cfg.WorkDir)
-	unlock, err := lockMachine(ctx, out)
+	unlock, err := lockMachine(ctx, cfg.Out)
 	if err != nil {
 		return Verdict{}, err
 	}
 	defer unlock()
-	started := time.Now()
-	deadline := started.Add(cfg.Duration)
-	say := func(format string, args ...any) {
-		fmt.Fprintf(out, "chaos [%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
-	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return Verdict{}, fmt.Errorf("chaos: becoming a child subreaper: %w", err)
 	}
-
-	bin := cfg.ServiceBinary
-	if bin == "" {
-		if bin, err = buildService(ctx, cfg.WorkDir); err != nil {
-			return Verdict{}, err
-		}
-		say("service built")
-	}
-	led, err := ledger.Open(filepath.Join(cfg.WorkDir, "ledger"))
-	if err != nil {
+	b := &bench{cfg: cfg, started: time.Now()}
+	b.deadline = b.started.Add(cfg.Duration)
+	defer b.close()
+	if err := b.setUp(ctx); err != nil {
 		return Verdict{}, err
 	}
-	logDir := filepath.Join(cfg.WorkDir, "logs")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return Verdict{}, fmt.Errorf("chaos: %w", err)
+	return b.run(ctx)
+}
+
+// bench is what one run stands on: the service binary, the server with its
+// queues and messages, the ledger.
+type bench struct {
+	cfg      Config
+	started  time.Time
+	deadline time.Time
+
+	bin    string
+	led    *ledger.Ledger
+	logDir string
+	server *fauxqs.Server
+	client *sqs.Client
+	queues fauxqs.Queues
+	bodies []ledger.Body
+}
+
+func (b *bench) say(format string, args ...any) {
+	fmt.Fprintf(b.cfg.Out, "chaos [%5.1fs] %s\n", time.Since(b.started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// setUp builds the service, starts the server, creates the queues and
+// sends the messages.
+func (b *bench) setUp(ctx context.Context) error {
+	var err error
+	if b.bin = b.cfg.ServiceBinary; b.bin == "" {
+		if b.bin, err = buildService(ctx, b.cfg.WorkDir); err != nil {
+			return err
+		}
+		b.say("service built")
 	}
-	server, err := fauxqs.Start(ctx)
-	if err != nil {
-		return Verdict{}, fmt.Errorf("chaos: starting the local SQS server: %w", err)
+	if b.led, err = ledger.Open(filepath.Join(b.cfg.WorkDir, "ledger")); err != nil {
+		return err
 	}
-	defer server.Close()
-	client, err := server.Client(ctx)
-	if err != nil {
-		return Verdict{}, fmt.Errorf("chaos: %w", err)
+	b.logDir = filepath.Join(b.cfg.WorkDir, "logs")
+	if err := os.MkdirAll(b.logDir, 0o755); err != nil {
+		return fmt.Errorf("chaos: %w", err)
 	}
-	queues, err := fauxqs.CreateQueues(ctx, client, fauxqs.QueueSpec{Name: "chaos", MaxReceiveCount: maxReceiveCount,
+	if b.server, err = fauxqs.Start(ctx); err != nil {
+		return fmt.Errorf("chaos: starting the local SQS server: %w", err)
+	}
+	if b.client, err = b.server.Client(ctx); err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	b.queues, err = fauxqs.CreateQueues(ctx, b.client, fauxqs.QueueSpec{Name: "chaos", MaxReceiveCount: maxReceiveCount,
 		WaitSeconds: int(waitTime / time.Second), VisibilitySeconds: int(visibility / time.Second)})
 	if err != nil {
-		return Verdict{}, fmt.Errorf("chaos: %w", err)
+		return fmt.Errorf("chaos: %w", err)
 	}
-	bodies := Plan(cfg.Seed, cfg.Messages)
-	if err := sendAll(ctx, client, queues.URL, bodies); err != nil {
-		return Verdict{}, err
+	b.bodies = Plan(b.cfg.Seed, b.cfg.Messages)
+	if err := sendAll(ctx, b.client, b.queues.URL, b.bodies); err != nil {
+		return err
 	}
-	say("server at %s; %d messages sent", server.Endpoint, len(bodies))
+	b.say("server at %s; %d messages sent", b.server.Endpoint, len(b.bodies))
+	return nil
+}
 
-	marker := fmt.Sprintf("%s=%d.%d", ledger.EnvRun, os.Getpid(), started.UnixNano())
-	args := []string{"-endpoint", server.Endpoint, "-queue", queues.URL, "-concurrency", fmt.Sprint(cfg.Concurrency),
+func (b *bench) close() {
+	if b.server != nil {
+		b.server.Close()
+	}
+}
+
+// run starts the dispatchers, takes the chaos actions, drains the queue,
+// stops the dispatchers and judges what is left.
+func (b *bench) run(ctx context.Context) (Verdict, error) {
+	marker := fmt.Sprintf("%s=%d.%d", ledger.EnvRun, os.Getpid(), b.started.UnixNano())
+	args := []string{"-endpoint", b.server.Endpoint, "-queue", b.queues.URL, "-concurrency", fmt.Sprint(b.cfg.Concurrency),
 		"-visibility", visibility.String(), "-heartbeat", heartbeat.String(), "-wait", waitTime.String(),
 		"-cleanup-timeout", cleanupTimeout.String()}
-	f := newFleet(bin, args, serviceEnv(marker, led), logDir, cfg.Dispatchers)
-	f.markStarted(server.PID())
+	f := newFleet(b.bin, args, serviceEnv(marker, b.led), b.logDir, b.cfg.Dispatchers)
+	f.markStarted(b.server.PID())
 	r := newReaper(marker, f)
 	reapCtx, stopReaping := context.WithCancel(context.WithoutCancel(ctx))
 	reaped := make(chan struct{})
 	go func() { defer close(reaped); r.run(reapCtx) }()
 	defer func() { stopReaping(); <-reaped }()
-	// On any early return, nothing of the run is left running.
 	finished := false
-	defer func() {
+	defer func() { // on an early return, nothing of the run is left running
 		if !finished {
 			f.stopAll(time.Now().Add(stopReserve))
 			killLeftovers(r, r.leftovers())
 		}
 	}()
 
-	for slot := range cfg.Dispatchers {
+	for slot := range b.cfg.Dispatchers {
 		if _, err := f.start(slot); err != nil {
 			return Verdict{}, err
 		}
-		say("dispatcher slot %d: %s", slot, setupOf(slot))
+		b.say("dispatcher slot %d: %s", slot, setupOf(slot))
 	}
-
-	var notes []string
-	actionLog, err := os.Create(filepath.Join(cfg.WorkDir, "actions.log"))
+	actionLog, err := os.Create(filepath.Join(b.cfg.WorkDir, "actions.log"))
 	if err != nil {
 		return Verdict{}, fmt.Errorf("chaos: %w", err)
 	}
 	defer actionLog.Close()
-	c := newChaos(cfg.Seed, f, r, cfg.Interval, actionLog)
-	chaosUntil := deadline.Add(-(drainReserve + stopReserve + strayGrace + readReserve))
-	taken, err := c.run(ctx, cfg.Kills, chaosUntil)
+	var notes []string
+	c := newChaos(b.cfg.Seed, f, r, b.cfg.Interval, actionLog)
+	taken, err := c.run(ctx, b.cfg.Kills, b.deadline.Add(-(drainReserve + stopReserve + strayGrace + readReserve)))
 	if err != nil {
 		return Verdict{}, err
 	}
-	if taken < cfg.Kills {
-		notes = append(notes, fmt.Sprintf("only %d of %d chaos actions fit in the duration cap", taken, cfg.Kills))
+	if taken < b.cfg.Kills {
+		notes = append(notes, fmt.Sprintf("only %d of %d chaos actions fit in the duration cap", taken, b.cfg.Kills))
 	}
-	say("chaos done: %d actions; draining", taken)
+	b.say("chaos done: %d actions; draining", taken)
 
-	if err := drain(ctx, client, queues.URL, f, c, deadline.Add(-(stopReserve + strayGrace + readReserve))); err != nil {
+	if err := drain(ctx, b.client, b.queues.URL, f, c, b.deadline.Add(-(stopReserve + strayGrace + readReserve))); err != nil {
 		if ctx.Err() != nil {
 			return Verdict{}, err
 		}
 		notes = append(notes, err.Error())
 	}
-	say("drained; stopping the dispatchers")
+	b.say("drained; stopping the dispatchers")
 	if n := f.stopAll(time.Now().Add(stopReserve)); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d dispatchers did not exit within %s of SIGTERM", n, stopReserve))
 	}
 	leftovers := waitForStrays(r, strayGrace)
 	finished = true
-	say("dispatchers stopped; stray processes of the run: %d (after waiting up to %s)", len(leftovers), strayGrace)
-
-	obs := Observation{Sent: bodies, Actions: c.counts, Notes: notes, Leftovers: leftovers}
+	b.say("dispatchers stopped; stray processes of the run: %d (after waiting up to %s)", len(leftovers), strayGrace)
 	killLeftovers(r, leftovers)
-	if err := observe(ctx, client, queues, led, f, &obs); err != nil {
+
+	obs := Observation{Sent: b.bodies, Actions: c.counts, Notes: notes, Leftovers: leftovers}
+	if err := observe(ctx, b.client, b.queues, b.led, f, &obs); err != nil {
 		return Verdict{}, err
 	}
-	adopted, reapedN := r.counts()
-	obs.Duration = time.Since(started)
+	obs.Duration = time.Since(b.started)
 	v := Judge(obs)
-	say("processes adopted by the driver: %d, reaped by it: %d; logs and ledger in %s", adopted, reapedN, cfg.WorkDir)
-	v.WriteReport(out)
+	adopted, reapedN := r.counts()
+	b.say("processes adopted by the driver: %d, reaped by it: %d; logs and ledger in %s", adopted, reapedN, b.cfg.WorkDir)
+	v.WriteReport(b.cfg.Out)
 	return v, nil
 }
 
@@ -262,13 +291,30 @@ func observe(ctx context.Context, c *sqs.Client, q fauxqs.Queues, led *ledger.Le
 		}
 	}
 	o.Dispatchers = f.fates()
+	if err := writeFates(filepath.Join(filepath.Dir(f.logDir), "dispatchers.txt"), o.Dispatchers); err != nil {
+		return err
+	}
 	var logs LogSummary
 	for _, path := range f.logs() {
 		if err := scanFile(&logs, path); err != nil {
 			return err
 		}
 	}
-	o.LeaseLost = logs.LeaseLost
+	o.LeaseLost, o.Outcomes = logs.LeaseLost, logs.Outcomes
+	return nil
+}
+
+// writeFates writes one line per dispatcher: who it was, what it was sent,
+// how it ended and where its log is.
+func writeFates(path string, fates []DispatcherFate) error {
+	var b strings.Builder
+	for _, d := range fates {
+		fmt.Fprintf(&b, "slot %d #%d pid %s signals [%s] killed=%t unexpected=%t exit %q log %s\n", d.Slot, d.Generation,
+			d.ID, strings.Join(d.Signals, " "), d.Killed, d.Unexpected, d.Exit, d.LogPath)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
 	return nil
 }
 
@@ -278,7 +324,7 @@ func scanFile(s *LogSummary, path string) error {
 		return fmt.Errorf("chaos: %w", err)
 	}
 	defer lf.Close()
-	return s.ScanLog(io.Reader(lf))
+	return s.ScanLog(lf)
 }
 
 // killLeftovers kills the processes the run left behind, once they are

@@ -31,6 +31,8 @@ type Observation struct {
 	// LeaseLost are the deliveries whose dispatcher logged a lost lease:
 	// their job is killed without a cleanup, by design.
 	LeaseLost []Delivery
+	// Outcomes counts the outcomes the dispatchers logged.
+	Outcomes map[string]int
 	// Leftovers are the processes of the run alive or unreaped after every
 	// dispatcher exited.
 	Leftovers []Leftover
@@ -49,6 +51,9 @@ type DeadLetter struct {
 	// Reason is the sqsdispatch.reason attribute, or "" for a message the
 	// queue's redrive policy moved (too many receives).
 	Reason string
+	// ReceiveCount is the sqsdispatch.receive_count attribute: the
+	// delivery that was dead-lettered (0: not said).
+	ReceiveCount int
 }
 
 // Delivery names one delivery of a message.
@@ -79,7 +84,9 @@ type DispatcherFate struct {
 	Exit string
 	// Unexpected is set when no signal the driver sent explains its end.
 	Unexpected bool
-	// LogTail is the end of its log, for an unexpected end.
+	// LogPath is its log file; LogTail the end of it, for an unexpected
+	// end.
+	LogPath string
 	LogTail string
 }
 
@@ -106,7 +113,10 @@ type Verdict struct {
 	Completed    int
 	DeadLettered int
 	Actions      map[string]int
+	Outcomes     map[string]int
 	Duration     time.Duration
+	// DeadLetters are the dead-lettered messages of the run.
+	DeadLetters []DeadLetter
 
 	// Duplicates are the runs that found their message's lock held.
 	Duplicates []ledger.Record
@@ -159,8 +169,8 @@ type deliveryKey struct {
 
 // Judge computes the verdict of a run from what it observed.
 func Judge(o Observation) Verdict {
-	v := Verdict{Messages: len(o.Sent), Actions: o.Actions, Duration: o.Duration, Queue: o.Queue,
-		BadLines: o.BadLines, Notes: o.Notes}
+	v := Verdict{Messages: len(o.Sent), Actions: o.Actions, Outcomes: o.Outcomes, Duration: o.Duration,
+		Queue: o.Queue, BadLines: o.BadLines, Notes: o.Notes}
 	sent := make(map[string]bool, len(o.Sent))
 	for _, b := range o.Sent {
 		sent[b.Key] = true
@@ -189,14 +199,16 @@ func Judge(o Observation) Verdict {
 	v.Starts = len(runs)
 	v.Redeliveries = v.Starts - v.Messages
 
-	dead := map[string][]string{}
+	dead := map[string][]DeadLetter{}
 	for _, d := range o.DeadLetters {
 		if !sent[d.Key] {
 			v.Foreign = append(v.Foreign, d)
 			continue
 		}
-		dead[d.Key] = append(dead[d.Key], d.Reason)
+		dead[d.Key] = append(dead[d.Key], d)
+		v.DeadLetters = append(v.DeadLetters, d)
 	}
+	sort.Slice(v.DeadLetters, func(i, j int) bool { return v.DeadLetters[i].Key < v.DeadLetters[j].Key })
 	remaining := map[string]bool{}
 	for _, k := range o.Remaining {
 		remaining[k] = true
@@ -245,7 +257,7 @@ func Judge(o Observation) Verdict {
 			v.ExcludedKilled++
 		case leaseLost[Delivery{r.MessageID, r.ReceiveCount}]:
 			v.ExcludedLeaseLost++
-		case cleaned[deliveryKey{r.Key, r.ReceiveCount}] || cleanupFailed(dead[r.Key]):
+		case cleaned[deliveryKey{r.Key, r.ReceiveCount}] || cleanupFailed(dead[r.Key], r.ReceiveCount):
 		default:
 			v.MissingCleanups = append(v.MissingCleanups, r)
 		}
@@ -261,9 +273,11 @@ func Judge(o Observation) Verdict {
 	return v
 }
 
-func cleanupFailed(reasons []string) bool {
-	for _, r := range reasons {
-		if strings.HasPrefix(r, cleanupFailedPrefix) {
+// cleanupFailed reports whether delivery rc was dead-lettered because its
+// cleanup failed.
+func cleanupFailed(dead []DeadLetter, rc int) bool {
+	for _, d := range dead {
+		if strings.HasPrefix(d.Reason, cleanupFailedPrefix) && (d.ReceiveCount == 0 || d.ReceiveCount == rc) {
 			return true
 		}
 	}

@@ -177,9 +177,21 @@ func TestJudge(t *testing.T) {
 			name: "dead-lettered for a failed cleanup needs no cleanup record",
 			o:    obs([]string{"a"}, rec(ledger.EventStart, "a", 1, 11, dispA)),
 			edit: func(o *Observation) {
-				o.DeadLetters = []DeadLetter{{Key: "a", Reason: "cleanup failed after the dispatcher is stopping: boom"}}
+				o.DeadLetters = []DeadLetter{{Key: "a", ReceiveCount: 1, Reason: "cleanup failed after the dispatcher is stopping: boom"}}
 			},
 			passes: true,
+		},
+		{
+			name: "dead-lettered for another delivery's failed cleanup does not excuse",
+			o:    obs([]string{"a"}, rec(ledger.EventStart, "a", 1, 11, dispA)),
+			edit: func(o *Observation) {
+				o.DeadLetters = []DeadLetter{{Key: "a", ReceiveCount: 2, Reason: "cleanup failed after x: boom"}}
+			},
+			check: func(t *testing.T, v Verdict) {
+				if len(v.MissingCleanups) != 1 {
+					t.Errorf("missing=%+v", v.MissingCleanups)
+				}
+			},
 		},
 		{
 			name: "dead-lettered for another reason still needs one",

@@ -79,9 +79,6 @@ type Child struct {
 	reaped    bool // the leader was waited for: its group id may be reused
 
 	releaseOnce sync.Once
-
-	resR      *os.File    // result pipe, for Finished
-	reporting atomic.Bool // the first byte of the result arrived
 }
 
 // PID returns the child's pid, which is also its process group's id.

@@ -2,10 +2,12 @@ package child
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -20,7 +22,9 @@ const suspendWait = time.Second
 // death is what a child does when its parent dies: kill the job it guards,
 // then everything of its own.
 type death struct {
-	guardPGID atomic.Int64
+	mu    sync.Mutex
+	pgid  int    // the guarded job's process group; 0: none
+	start uint64 // its leader's start time; 0: not known on this platform
 }
 
 // armDeath installs the handler of proc.DeathSignal. It must run before
@@ -39,9 +43,48 @@ func armDeath() *death {
 	return d
 }
 
-// guard makes the death of the parent kill process group pgid too
-// (0: none).
-func (d *death) guard(pgid int) { d.guardPGID.Store(int64(pgid)) }
+// guard makes the death of the parent kill process group pgid too. The
+// group's leader is identified by its start time as well, so that a group
+// id reused after the job ended is never signalled.
+func (d *death) guard(pgid int) {
+	if pgid <= 1 {
+		return
+	}
+	st, err := proc.ReadStat(pgid)
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+	case err != nil || st.PGID != pgid || st.State == 'Z' || st.State == 'X':
+		return // the job ended already: its parent killed its group
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pgid, d.start = pgid, st.Start
+}
+
+// signalGuarded sends sig to the guarded group while its leader is the
+// one guard saw, and reports whether there was one.
+func (d *death) signalGuarded(sig syscall.Signal) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pgid == 0 {
+		return false
+	}
+	if d.start != 0 {
+		if st, err := proc.ReadStat(d.pgid); err != nil || st.Start != d.start {
+			return false
+		}
+	}
+	_ = proc.SignalGroup(d.pgid, sig)
+	return true
+}
+
+// unguard ends the guard, killing the guarded group.
+func (d *death) unguard() {
+	d.signalGuarded(syscall.SIGKILL)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pgid = 0
+}
 
 // lifeline waits for the end of the request pipe, which the parent holds
 // open for the child's whole life: its end means the parent died.
@@ -53,9 +96,7 @@ func (d *death) lifeline(r io.Reader) {
 // die kills the guarded group, this process's descendants, and its own
 // process group, itself included. It does not return.
 func (d *death) die() {
-	if g := int(d.guardPGID.Load()); g > 1 {
-		_ = proc.SignalGroup(g, syscall.SIGKILL)
-	}
+	d.signalGuarded(syscall.SIGKILL)
 	proc.SignalDescendants(syscall.SIGKILL) // those that left the group
 	proc.KillOwnGroup()
 	os.Exit(ExitFailed) // not reached: SIGKILL is not delayed

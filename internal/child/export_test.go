@@ -1,4 +1,7 @@
 package child
 
-// ReapAdoptedOnce lets the tests run one scan of ReapAdopted.
-func ReapAdoptedOnce() { reapAdoptedOnce() }
+import "time"
+
+// ReapAdoptedOnce lets the tests run one scan of ReapAdopted, which has
+// seen no zombie before.
+func ReapAdoptedOnce() { newReaper().scan(time.Now()) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,8 +34,24 @@ func pipes() (req, res *os.File, err error) {
 		}
 		syscall.CloseOnExec(fd)
 	}
+	syscall.CloseOnExec(markerFD)
 	return os.NewFile(3, "sqsdispatch-request"), os.NewFile(4, "sqsdispatch-result"), nil
 }
+
+// markerFD is open in a job child while its job runs, and closed as soon
+// as the job returns: a guardian that has suspended the job reads in
+// /proc whether the job had returned before the suspension took hold.
+const markerFD = 5
+
+// jobReturned reports whether the job of the child pid (suspended, or
+// gone) had returned.
+func jobReturned(pid int) bool {
+	_, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(markerFD))
+	return err != nil
+}
+
+// devNull is the file every child gets as its marker descriptor.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // readRequest reads the request, exiting the process when none comes
 // within HandshakeTimeout.

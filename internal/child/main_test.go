@@ -56,6 +56,7 @@ func testMain(m *testing.M) int {
 	<-reaped
 	if left := waitNoneMarked(envRun + "=" + run); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: processes started by the tests outlived them: %v\n", left)
+		killAll(left)
 		return 1
 	}
 	return code
@@ -109,10 +110,11 @@ func testRunner(ctx context.Context, req *wire.Request) wire.Result {
 	return wire.Result{Kind: wire.KindPermanent, Error: "unknown test job " + req.Job}
 }
 
-// runGrandchild starts `sleep 30`, writes "<job pid> <grandchild pid>",
+// runGrandchild starts a long sleep (longer than any wait of the tests, so
+// that it ends only when killed), writes "<job pid> <grandchild pid>",
 // then blocks or returns.
 func runGrandchild(ctx context.Context, spec jobSpec) wire.Result {
-	cmd := exec.Command("sleep", "30")
+	cmd := exec.Command("sleep", "600")
 	if spec.Setsid {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
@@ -180,6 +182,14 @@ func waitNoneMarked(marker string) []int {
 			return left
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// killAll SIGKILLs the processes a failed test left behind, continuing
+// any that are stopped.
+func killAll(pids []int) {
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 

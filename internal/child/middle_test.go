@@ -116,6 +116,7 @@ func startMiddle(t *testing.T, spec middleSpec) *middle {
 		<-m.done
 		if left := waitNoneMarked(m.mark); len(left) > 0 {
 			t.Errorf("processes of the middle outlived the test: %v", left)
+			killAll(left)
 		}
 		if t.Failed() {
 			t.Logf("middle process stderr:\n%s", out.String())

@@ -11,7 +11,8 @@ import (
 )
 
 // An orphan re-parented to this subreaper process is reaped once it dies.
-// (TestMain runs ReapAdopted for the whole test binary.)
+// (TestMain runs ReapAdopted for the whole test binary.) The shell that
+// left it, in a process group of its own, is reaped by its owner.
 func TestAdoptedOrphansAreReaped(t *testing.T) {
 	t.Parallel()
 	// The shell leaves a background sleep behind and exits: the sleep is

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
@@ -14,9 +15,11 @@ import (
 // Release leaves no goroutine behind, whatever state the child is in:
 // finished, running, waiting at the handshake, or stuck behind a large
 // request it never read. It does not run in parallel, so that the
-// goroutine count is its own.
+// children's goroutines it counts are those of its own children.
 func TestReleaseLeavesNoGoroutine(t *testing.T) {
-	before := runtime.NumGoroutine()
+	if n := len(childGoroutines()); n > 0 {
+		t.Fatalf("%d goroutines of children before the test started", n)
+	}
 	var (
 		kids []*child.Child
 		ps   []process
@@ -49,10 +52,29 @@ func TestReleaseLeavesNoGoroutine(t *testing.T) {
 		c.Release()
 		c.Release() // idempotent
 	}
-	waitFor(t, "the goroutines of the released children to end", func() bool { return runtime.NumGoroutine() <= before })
+	deadline := time.Now().Add(patience)
+	for left := childGoroutines(); len(left) > 0; left = childGoroutines() {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines of released children left:\n%s", strings.Join(left, "\n\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, p := range ps {
 		if s := p.state(); s != 0 {
 			t.Errorf("released child %d left in state %q", p.pid, s)
 		}
 	}
+}
+
+// childGoroutines returns the stacks of the goroutines running code of the
+// package's children (other than the process-wide ReapAdopted).
+func childGoroutines() []string {
+	buf := make([]byte, 4<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "/internal/child.") && !strings.Contains(g, "child.ReapAdopted") {
+			out = append(out, g)
+		}
+	}
+	return out
 }

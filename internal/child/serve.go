@@ -75,18 +75,29 @@ func Serve(run Runner) int {
 // is left: the guarded job's group and this process's descendants.
 func serveRequest(d *death, run Runner, req *wire.Request) wire.Result {
 	ctx, stopped := watchStops()
-	if req.GuardPGID > 1 {
-		// The job is suspended only now that an armed guardian lives.
-		_ = proc.SignalGroup(req.GuardPGID, syscall.SIGSTOP)
+	// The job is suspended only now that an armed guardian lives. A job
+	// that had returned before the suspension took hold is not cleaned up:
+	// it is resumed to report its own result.
+	if req.GuardPGID != 0 {
+		// A job that is gone already (its parent has yet to see it) or
+		// had returned is its own result; the parent applies that.
+		if !d.signalGuarded(syscall.SIGSTOP) {
+			return wire.Result{Kind: wire.KindJobFinished}
+		}
 		proc.AwaitStop(req.GuardPGID, suspendWait)
+		if jobReturned(req.GuardPGID) {
+			d.signalGuarded(syscall.SIGCONT)
+			d.unguard()
+			return wire.Result{Kind: wire.KindJobFinished}
+		}
 	}
 	res := runSafely(ctx, run, req)
-	if req.GuardPGID > 1 {
-		// After the first cleanup try the job is killed in every case:
-		// success leaves nothing of it; failure is retried without it.
-		_ = proc.SignalGroup(req.GuardPGID, syscall.SIGKILL)
-		d.guard(0)
+	if req.Mode == wire.ModeRun {
+		_ = syscall.Close(markerFD) // the job has returned
 	}
+	// After the first cleanup try the job is killed in every case: success
+	// leaves nothing of it; a failure is retried without it.
+	d.unguard()
 	proc.KillDescendants()
 	if s := stopped(); s != 0 {
 		res.Signal = int(s)
@@ -112,7 +123,7 @@ func report(w *os.File, res wire.Result) int {
 		return ExitFailed
 	}
 	_ = w.Close()
-	if res.Kind == wire.KindOK {
+	if res.Kind == wire.KindOK || res.Kind == wire.KindJobFinished {
 		return ExitOK
 	}
 	return ExitFailed

@@ -28,6 +28,9 @@ type Spares struct {
 	closed bool     // Run returned: Take returns nil
 }
 
+// minSparesTick bounds how often Run looks for stale spares.
+const minSparesTick = 10 * time.Millisecond
+
 type spare struct {
 	c     *Child
 	since time.Time // on the pool's clock
@@ -92,7 +95,8 @@ func (s *Spares) refill() {
 // started that was not taken.
 func (s *Spares) Run(ctx context.Context) {
 	defer s.close()
-	t := s.clk.NewTimer(s.maxIdle / 4)
+	tick := max(s.maxIdle/4, minSparesTick)
+	t := s.clk.NewTimer(tick)
 	defer t.Stop()
 	for {
 		s.retireStale()
@@ -102,7 +106,7 @@ func (s *Spares) Run(ctx context.Context) {
 			return
 		case <-s.kick:
 		case <-t.C():
-			t.Reset(s.maxIdle / 4)
+			t.Reset(tick)
 		}
 	}
 }

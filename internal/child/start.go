@@ -53,6 +53,11 @@ func Start(opts Options) (*Child, error) {
 		}
 	}
 	reqR, reqW, resR, resW, errR, errW := files[0], files[1], files[2], files[3], files[4], files[5]
+	marker, err := devNull()
+	if err != nil {
+		closeAll(files[:]...)
+		return nil, fmt.Errorf("sqsdispatch: start child: %w", err)
+	}
 	args := append([]string(nil), os.Args...)
 	if len(args) == 0 {
 		args = []string{exe}
@@ -63,7 +68,7 @@ func Start(opts Options) (*Child, error) {
 		Env:         childEnv(),
 		Stdout:      os.Stdout,
 		Stderr:      errW,
-		ExtraFiles:  []*os.File{reqR, resW},
+		ExtraFiles:  []*os.File{reqR, resW, marker},
 		SysProcAttr: proc.SysProcAttr(),
 	}
 	c := &Child{done: make(chan struct{}), reqW: reqW, errR: errR, errDone: make(chan struct{}),
@@ -79,7 +84,6 @@ func Start(opts Options) (*Child, error) {
 	}
 	c.pid = cmd.Process.Pid
 	c.setLog(opts.Log)
-	c.resR = resR
 	go c.readResult(resR)
 	go c.forwardStderr()
 	return c, nil
@@ -125,7 +129,7 @@ func (c *Child) readResult(r *os.File) {
 	defer c.partDone()
 	defer r.Close()
 	var res wire.Result
-	if err := wire.Read(firstByte{r, c}, &res); err != nil {
+	if err := wire.Read(r, &res); err != nil {
 		if !errors.Is(err, wire.ErrNoFrame) {
 			c.warn("reading the child's result", err)
 		}

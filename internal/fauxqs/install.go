@@ -1,12 +1,13 @@
 // Package fauxqs installs and runs fauxqs, an SQS-compatible server, for the
-// tests and examples. It installs fauxqs and the Node 22 it needs into a
-// project-local, git-ignored folder the first time it is needed.
+// tests, the examples and sqsdispatchtest.StartServer. It installs fauxqs
+// and the Node 22 it needs the first time they are needed, into a
+// project-local, git-ignored folder inside this module, or into the user's
+// cache folder for other modules (see ToolsDir).
 package fauxqs
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,24 +24,40 @@ const (
 
 const modulePath = "github.com/sqsdispatch/go-sqsdispatch"
 
-// ToolsDir returns the folder tools are installed into: $SQSDISPATCH_TOOLS_DIR,
-// else .tools at the root of this module (found from the working directory).
+// ToolsDir returns the folder tools are installed into:
+// $SQSDISPATCH_TOOLS_DIR if set; else .tools at the root of this module
+// when the working directory is inside it; else sqsdispatch/tools in the
+// user's cache folder (os.UserCacheDir), shared by every module that uses
+// the test server.
 func ToolsDir() (string, error) {
 	if d := os.Getenv("SQSDISPATCH_TOOLS_DIR"); d != "" {
 		return filepath.Abs(d)
 	}
+	if root, ok := moduleRoot(); ok {
+		return filepath.Join(root, ".tools"), nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("fauxqs: no folder to install tools into (set SQSDISPATCH_TOOLS_DIR): %w", err)
+	}
+	return filepath.Join(cache, "sqsdispatch", "tools"), nil
+}
+
+// moduleRoot returns the root of this module's source tree if the working
+// directory is inside it.
+func moduleRoot() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		return "", err
+		return "", false
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 		if err == nil && bytes.Contains(b, []byte("module "+modulePath+"\n")) {
-			return filepath.Join(dir, ".tools"), nil
+			return dir, true
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("fauxqs: cannot find the module root (go.mod of " + modulePath + "); set SQSDISPATCH_TOOLS_DIR")
+			return "", false
 		}
 		dir = parent
 	}
@@ -77,13 +94,15 @@ func Install(ctx context.Context, dir string) error {
 	if installed(ctx, dir) {
 		return nil
 	}
-	pkg := fmt.Sprintf(`{"private": true, "dependencies": {"fauxqs": "%s", "node": "^%s"}}`+"\n", FauxqsVersion, NodeMajor)
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(pkg), 0o644); err != nil {
-		return err
-	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		return fmt.Errorf("fauxqs: npm is needed to install fauxqs %s and Node %s: %w", FauxqsVersion, NodeMajor, err)
+	}
+	fmt.Fprintf(os.Stderr, "sqsdispatch: installing fauxqs %s and Node %s (about 250 MB) with npm into %s, once\n",
+		FauxqsVersion, NodeMajor, dir)
+	pkg := fmt.Sprintf(`{"private": true, "dependencies": {"fauxqs": "%s", "node": "^%s"}}`+"\n", FauxqsVersion, NodeMajor)
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(pkg), 0o644); err != nil {
+		return err
 	}
 	cmd := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir)
 	cmd.Dir = dir

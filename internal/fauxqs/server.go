@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -51,7 +50,7 @@ func Start(ctx context.Context) (*Server, error) {
 	}
 	cmd := exec.Command(nodeBin(dir), "--no-warnings", script)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	setDeathSignal(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

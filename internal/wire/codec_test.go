@@ -213,7 +213,7 @@ func TestFitKeepsResultsFramable(t *testing.T) {
 // decoder never panics.
 func FuzzRequestDecode(f *testing.F) {
 	f.Add(mustMarshal(f, sampleRequest()))
-	f.Add(mustMarshal(f, Request{Magic: Magic}))
+	f.Add(mustMarshal(f, Request{Magic: Magic, Version: Version}))
 	f.Add(zeroEntries(true, 3, 0))
 	f.Add(zeroEntries(false, 3, 0))
 	f.Add(zeroEntries(true, 3, 100))
@@ -249,4 +249,17 @@ func FuzzResultDecode(f *testing.F) {
 			t.Fatalf("re-encoded result differs (%v): %+v %+v", err, r, again)
 		}
 	})
+}
+
+func TestAnotherVersionIsReportedNotMisread(t *testing.T) {
+	t.Parallel()
+	var e encoder
+	e.string(Magic)
+	e.uint(Version + 1)
+	e.string("a layout this build does not know")
+	var r Request
+	err := r.UnmarshalBinary(e.b)
+	if !errors.Is(err, ErrVersion) || r.Version != Version+1 {
+		t.Fatalf("err = %v, version %d; want ErrVersion naming version %d", err, r.Version, Version+1)
+	}
 }

@@ -86,6 +86,11 @@ const (
 	KindPermanent = "permanent"
 	KindRetry     = "retry"
 	KindPanic     = "panic"
+	// KindJobFinished is what a cleanup child that guards a job reports
+	// when it found, once the job was suspended, that the job had already
+	// returned: the cleanup did not run, and the job was resumed to report
+	// its own result.
+	KindJobFinished = "job-finished"
 )
 
 // Limits on the free text of a Result, so that every result fits in a

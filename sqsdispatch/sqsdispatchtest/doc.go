@@ -1,6 +1,45 @@
-// Package sqsdispatchtest provides an in-memory Amazon SQS client for tests
-// of code that uses sqsdispatch, so that a whole dispatcher can be run
-// without a server.
+// Package sqsdispatchtest helps test code that uses sqsdispatch: it runs
+// one job the way the dispatcher does and reports the message's fate
+// ([RunJob]), provides an in-memory Amazon SQS client so that a whole
+// dispatcher can run without a server ([Client]), and starts a local
+// SQS-compatible server for integration tests ([StartServer]).
+//
+// # Running one job
+//
+// [RunJob] sends a [Message] to an in-memory queue with a dead-letter
+// queue and lets a dispatcher receive it: the job runs in a child process
+// of the test binary, through the same path as in production, and the
+// returned [Outcome] says whether the message was deleted, dead-lettered
+// (with the reason), given back (with its visibility) or left in flight,
+// with the error the dispatcher reported. [StopWhen] and [StopAfter] stop
+// the dispatcher while the job runs, as a stop signal would, so that the
+// job's Cleanup runs. The test binary's TestMain must call
+// sqsdispatch.Init first:
+//
+//	func TestMain(m *testing.M) {
+//		sqsdispatch.Init(registry())
+//		os.Exit(m.Run())
+//	}
+//
+//	func TestResizeRejectsGIF(t *testing.T) {
+//		out, err := sqsdispatchtest.RunJob(t.Context(),
+//			sqsdispatch.Config{Registry: registry(), Job: "resize"},
+//			sqsdispatchtest.Message{Body: "cat.gif"})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		if !out.DeadLettered {
+//			t.Errorf("resize of a GIF: %s, want dead-lettered", out)
+//		}
+//	}
+//
+// # A local server
+//
+// [StartServer] installs (once, with npm) and starts fauxqs, an
+// SQS-compatible server, for the length of a test; [Server.CreateQueue]
+// creates queues on it with an optional dead-letter queue.
+//
+// # The in-memory client
 //
 // [Client] implements every method of sqsdispatch.Client with the AWS SDK's
 // own input and output types, plus [Client.CreateQueue] and

@@ -80,7 +80,7 @@ func describeHolders(path string) string {
 	if err != nil {
 		return "lock owner unknown: " + err.Error()
 	}
-	parts := []string{fmt.Sprintf("lock taken by pid %v; open in:", owners)}
+	var parts []string
 	for _, pid := range proctab.FileHolders(path) {
 		p, err := proctab.Stat(pid)
 		if err != nil {
@@ -89,7 +89,7 @@ func describeHolders(path string) string {
 		}
 		parts = append(parts, fmt.Sprintf("pid %d %s state %c ppid %d %q", pid, p.Comm, p.State, p.PPID, proctab.Cmdline(pid)))
 	}
-	return strings.Join(parts, "; ")
+	return fmt.Sprintf("lock taken by pid %v, open in: %s", owners, strings.Join(parts, "; "))
 }
 
 // Now is CLOCK_MONOTONIC in nanoseconds: the same clock in every process.

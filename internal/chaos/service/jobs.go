@@ -23,9 +23,10 @@ const jobName = "chaos"
 const (
 	failFirstRetry = 300 * time.Millisecond
 	duplicateRetry = time.Second
-	// grandchildLife outlives every job: only the library's process
-	// hygiene ends it early.
-	grandchildLife = "30"
+	// grandchildLife outlives every chaos run: only the library's process
+	// hygiene ends a grandchild, and one that escapes it is still there to
+	// be counted when the run ends.
+	grandchildLife = "3600"
 )
 
 func registry() *sqsdispatch.Registry {

@@ -1,7 +1,10 @@
 package sqsdispatch_test
 
+// A dispatcher in a process of its own: the test binary, started with
+// envRunProc, runs one until a signal stops it. Tests that send stop
+// signals or kill the dispatcher use it.
+
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,15 +14,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -45,13 +46,10 @@ func runDispatcherProcess() {
 	if err := json.Unmarshal([]byte(os.Getenv(envRunProc)), &pc); err != nil {
 		sqsdispatch.Exit(err)
 	}
-	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	c, err := (&fauxqs.Server{Endpoint: os.Getenv(envEndpoint)}).Client(context.Background())
 	if err != nil {
 		sqsdispatch.Exit(err)
 	}
-	c := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv(envEndpoint)) })
 	log, _ := zap.NewDevelopment()
 	cfg := sqsdispatch.Config{Client: c, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
@@ -64,7 +62,7 @@ func runDispatcherProcess() {
 	if err != nil {
 		sqsdispatch.Exit(err)
 	}
-	err = d.Run(ctx)
+	err = d.Run(context.Background())
 	log.Info("Run returned", zap.Error(err))
 	sqsdispatch.Exit(err)
 }
@@ -115,7 +113,7 @@ func startDispatcherProcess(t *testing.T, pc procConfig) *dispatcherProc {
 	b, _ := json.Marshal(pc)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), envRunProc+"="+string(b))
-	p := &dispatcherProc{cmd: cmd, logs: &syncWriter{w: new(bytes.Buffer)}, done: make(chan struct{})}
+	p := &dispatcherProc{cmd: cmd, logs: &syncWriter{}, done: make(chan struct{})}
 	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -131,8 +129,16 @@ func startDispatcherProcess(t *testing.T, pc procConfig) *dispatcherProc {
 	return p
 }
 
-func (p *dispatcherProc) output() string {
-	return p.logs.String()
+func (p *dispatcherProc) output() string { return p.logs.String() }
+
+func (p *dispatcherProc) pid() int { return p.cmd.Process.Pid }
+
+// signal sends sig to the dispatcher process.
+func (p *dispatcherProc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := syscall.Kill(p.pid(), sig); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // wait waits for the process to end and returns its state.
@@ -147,4 +153,13 @@ func (p *dispatcherProc) wait(t *testing.T, within time.Duration) *os.ProcessSta
 	}
 }
 
-func (p *dispatcherProc) pid() int { return p.cmd.Process.Pid }
+// assertDiedBy checks the dispatcher process ends, within the deadline,
+// killed by sig.
+func assertDiedBy(t *testing.T, p *dispatcherProc, sig syscall.Signal, within time.Duration) {
+	t.Helper()
+	st := p.wait(t, within)
+	ws := st.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != sig {
+		t.Fatalf("dispatcher process ended with %v; want death by %v", st, sig)
+	}
+}

@@ -1,0 +1,179 @@
+package sqsdispatchtest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+// MaxReceiveCountDefault is the maxReceiveCount of the queue RunJob
+// creates unless MaxReceiveCount says otherwise.
+const MaxReceiveCountDefault = 5
+
+// Message is the message RunJob sends for the job to run on.
+type Message struct {
+	// Body is the message body. Required: SQS accepts no empty body.
+	Body string
+	// Attributes are the message attributes the sender sets, for example
+	// the one a sqsdispatch.RouteByAttribute route reads.
+	Attributes map[string]sqsdispatch.MessageAttribute
+	// ReceiveCount is the delivery the job sees, this one included: the
+	// message is received and made visible again ReceiveCount-1 times
+	// before the dispatcher receives it. It must not exceed the queue's
+	// maxReceiveCount. Defaults to 1.
+	ReceiveCount int
+	// GroupID is the message group on a FIFO queue (see FIFO). Defaults to
+	// "sqsdispatchtest" there; on a standard queue it is sent only when
+	// set.
+	GroupID string
+}
+
+// Outcome is what the dispatcher did with RunJob's message, read from the
+// queues once DispatchOne returned. Exactly one of Deleted, DeadLettered,
+// GivenBack and Left is true.
+type Outcome struct {
+	// Deleted is true when the job succeeded and the message was deleted.
+	Deleted bool
+	// DeadLettered is true when the message was moved to the dead-letter
+	// queue; Reason is then its sqsdispatch.AttrReason attribute (empty
+	// when the message's own attributes left no room for it).
+	DeadLettered bool
+	Reason       string
+	// GivenBack is true when the message went back to its queue, visible
+	// again after VisibleAfter: a RetryAfter, the retry policy after a
+	// failure, or a stop (at once: VisibleAfter is 0).
+	GivenBack    bool
+	VisibleAfter time.Duration
+	// Left is true when the message was left in flight until its
+	// visibility timeout ends: a crash, or a failure without a retry
+	// policy.
+	Left bool
+	// Err is what DispatchOne returned: nil on success, else a
+	// *sqsdispatch.JobError, *sqsdispatch.WorkerProcessError,
+	// *sqsdispatch.DispatcherError or, after a stop, a
+	// *sqsdispatch.StoppedError.
+	Err error
+}
+
+// String describes the message's fate in a few words, for test failures.
+func (o Outcome) String() string {
+	switch {
+	case o.Deleted:
+		return "deleted"
+	case o.DeadLettered:
+		return fmt.Sprintf("dead-lettered (%s)", o.Reason)
+	case o.GivenBack && o.VisibleAfter == 0:
+		return "given back, visible at once"
+	case o.GivenBack:
+		return fmt.Sprintf("given back, visible after %s", o.VisibleAfter)
+	case o.Left:
+		return "left in flight"
+	default:
+		return "no outcome"
+	}
+}
+
+// RunJob sends msg to a new in-memory queue, lets a dispatcher built from
+// cfg receive it with DispatchOne, and returns what became of it. The job
+// runs in a child process exactly as under Run, so a panic, an os.Exit or
+// a stop (see StopWhen and StopAfter) takes the real path: cleanup,
+// retries, dead-lettering. No server is needed.
+//
+// cfg needs Registry and Job or Route, and may set anything else (Retry,
+// timeouts, Logger, Metrics); RunJob sets Client and QueueURL (and clears
+// QueueURLs): the queue is a standard queue, or a FIFO queue with FIFO(),
+// with a dead-letter queue and a redrive policy whose maxReceiveCount is
+// MaxReceiveCountDefault unless MaxReceiveCount says otherwise.
+//
+// The children are the test binary itself, so its TestMain must call
+// sqsdispatch.Init first, with a registry that holds the same jobs:
+//
+//	func TestMain(m *testing.M) {
+//		sqsdispatch.Init(registry())
+//		os.Exit(m.Run())
+//	}
+//
+// Under the race detector every process sleeps a second when it exits;
+// setting GORACE=atexit_sleep_ms=0 in TestMain before m.Run spares the
+// children that second.
+//
+// The error is RunJob's own: a Config that New refuses, a message it
+// cannot send, a ReceiveCount above the maxReceiveCount, or a test
+// binary that does not run the job (no sqsdispatch.Init in TestMain, or a
+// registry there without the job). The job's own failure is in
+// Outcome.Err.
+func RunJob(ctx context.Context, cfg sqsdispatch.Config, msg Message, opts ...RunOption) (Outcome, error) {
+	s := runSettings{maxReceives: MaxReceiveCountDefault}
+	for _, o := range opts {
+		o.applyRun(&s)
+	}
+	receives := cmp.Or(msg.ReceiveCount, 1)
+	switch {
+	case s.maxReceives < 1 || s.maxReceives > 1000:
+		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: MaxReceiveCount (%d) must be between 1 and 1000", s.maxReceives)
+	case receives < 1 || receives > s.maxReceives:
+		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: Message.ReceiveCount (%d) must be between 1 and the maxReceiveCount (%d)",
+			receives, s.maxReceives)
+	}
+	if msg.Body == "" {
+		return Outcome{}, errors.New("sqsdispatchtest: RunJob: Message.Body is empty; SQS accepts no empty message body")
+	}
+	c := NewClient()
+	q, err := runQueues(ctx, c, s)
+	if err != nil {
+		return Outcome{}, err
+	}
+	w := newRunWatch(cfg.Metrics)
+	cfg.Client, cfg.QueueURL, cfg.QueueURLs, cfg.Metrics = c, q.URL, nil, w
+	d, err := sqsdispatch.New(cfg)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: %w", err)
+	}
+	id, err := sendRunMessage(ctx, c, q.URL, msg, s.fifo)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := redeliver(ctx, c, q.URL, receives-1); err != nil {
+		return Outcome{}, err
+	}
+	c.Intercept(w.intercept)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { s.watchStop(w.started, done, stop) })
+	handled, err := d.DispatchOne(runCtx)
+	close(done)
+	wg.Wait()
+	if !handled {
+		return Outcome{Err: err}, fmt.Errorf("sqsdispatchtest: RunJob: the dispatcher received no message (%v)", err)
+	}
+	out := w.outcome(c, q, id, cfg.Retry != nil)
+	out.Err = err
+	return out, notRun(err)
+}
+
+// notRun explains an error that means the test binary's children did not
+// run the job as the test meant: they did not call sqsdispatch.Init, or
+// their registry lacks the job.
+func notRun(err error) error {
+	var (
+		proc *sqsdispatch.WorkerProcessError
+		job  *sqsdispatch.JobError
+	)
+	switch {
+	case errors.As(err, &proc) && strings.Contains(string(proc.Stderr), "did not call sqsdispatch.Init"):
+		return errors.New("sqsdispatchtest: RunJob: the test binary did not call sqsdispatch.Init(registry) " +
+			"first thing in TestMain, so its child processes cannot run jobs")
+	case errors.As(err, &job) && job.Err == nil && strings.HasPrefix(job.Message, sqsdispatch.ErrUnknownJob.Error()):
+		return fmt.Errorf("sqsdispatchtest: RunJob: job %q is not in the registry the test binary passes to "+
+			"sqsdispatch.Init in TestMain", job.Job)
+	}
+	return nil
+}

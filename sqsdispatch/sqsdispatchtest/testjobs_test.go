@@ -1,0 +1,59 @@
+package sqsdispatchtest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+)
+
+// testRegistry holds the jobs of the tests and the examples. The test
+// binary's children run them: TestMain passes it to sqsdispatch.Init.
+func testRegistry() *sqsdispatch.Registry {
+	reg := sqsdispatch.NewRegistry()
+	thumbnailJobs(reg)
+	reg.Register("ok", func(context.Context, *sqsdispatch.Message) error { return nil })
+	reg.Register("permanent", func(_ context.Context, m *sqsdispatch.Message) error {
+		return sqsdispatch.Permanent(errors.New(m.Body))
+	})
+	reg.Register("retry", func(_ context.Context, m *sqsdispatch.Message) error {
+		d, err := time.ParseDuration(m.Body)
+		if err != nil {
+			return err
+		}
+		return sqsdispatch.RetryAfter(d, errors.New("busy"))
+	})
+	reg.Register("fail", func(_ context.Context, m *sqsdispatch.Message) error {
+		return fmt.Errorf("failed on %q", m.Body)
+	})
+	reg.Register("exit", func(context.Context, *sqsdispatch.Message) error {
+		os.Exit(3)
+		return nil
+	})
+	reg.Register("panic", func(context.Context, *sqsdispatch.Message) error { panic("boom") })
+	// echo reports what the job saw as its dead-letter reason.
+	reg.Register("echo", func(_ context.Context, m *sqsdispatch.Message) error {
+		return sqsdispatch.Permanent(fmt.Errorf("body=%s receives=%d group=%s color=%s",
+			m.Body, m.ReceiveCount, m.Attributes["MessageGroupId"], m.MessageAttributes["color"].StringValue))
+	})
+	// hang writes the file named by the body, then runs until it is
+	// stopped; its cleanup writes the file body+".cleanup" with its cause.
+	reg.Handle(sqsdispatch.Job{
+		Name: "hang",
+		Run: func(ctx context.Context, m *sqsdispatch.Message) error {
+			if err := os.WriteFile(m.Body, nil, 0o644); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		},
+		Cleanup: func(_ context.Context, m *sqsdispatch.Message, c sqsdispatch.Cause) error {
+			return os.WriteFile(m.Body+".cleanup",
+				fmt.Appendf(nil, "attempt=%d running=%t reason=%s", c.Attempt, c.ChildRunning, c.Reason), 0o644)
+		},
+	})
+	return reg
+}
