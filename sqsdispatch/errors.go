@@ -52,6 +52,7 @@ type StoppedError struct {
 	Cause error
 }
 
+// Error names the signal or the context that stopped Run.
 func (e *StoppedError) Error() string {
 	if e.Signal != nil {
 		return fmt.Sprintf("sqsdispatch: dispatcher stopped by signal %s", e.Signal)
@@ -84,6 +85,7 @@ type JobError struct {
 	Err error
 }
 
+// Error names the job, the message and what the job said.
 func (e *JobError) Error() string {
 	if e.Job == "" {
 		return fmt.Sprintf("sqsdispatch: message %s could not be routed to a job: %s", e.MessageID, e.Message)
@@ -120,6 +122,7 @@ type WorkerProcessError struct {
 	Err error
 }
 
+// Error names the job, the message and what became of the child process.
 func (e *WorkerProcessError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sqsdispatch: job %q on message %s: child", e.Job, e.MessageID)
@@ -156,6 +159,7 @@ type DispatcherError struct {
 	Err       error
 }
 
+// Error names the operation, the queue and the message.
 func (e *DispatcherError) Error() string {
 	var b strings.Builder
 	b.WriteString("sqsdispatch: ")

@@ -11,8 +11,10 @@ import (
 // Exit ends the process the way Run's result says, so that a supervisor
 // sees the true cause: for a *StoppedError naming a signal it re-raises
 // that signal with its default disposition (the process dies by it, as it
-// would have without a handler); for nil it exits 0; for any other error
-// it prints the error to stderr and exits 1. Call it last in main:
+// would have without a handler); for a *StoppedError caused by the context
+// (no signal) and for nil it exits 0; for any other error, ErrRetired
+// included, it prints the error to stderr and exits 1. Call it last in
+// main:
 //
 //	sqsdispatch.Exit(d.Run(ctx))
 func Exit(err error) {

@@ -46,8 +46,8 @@ func (t *turn) failureError(a action) error {
 	case failProcess:
 		return t.processError(a)
 	}
-	if a.outcome == OutcomeInterrupted && t.r.stopping() {
-		return t.r.stopErr()
+	if t.r.stopping() && (a.verb == doGiveBack || a.verb == doDeadLetter) {
+		return t.r.stopErr() // interrupted by the stop: given back, or dead-lettered for want of retries
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -260,6 +261,7 @@ func registerObservabilityJobs(reg *sqsdispatch.Registry) {
 			}
 		}
 		time.Sleep(time.Minute)
+		runtime.KeepAlive(chunks)
 		return errors.New("not reached: the limit kills the job first")
 	}})
 }

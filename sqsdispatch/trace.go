@@ -7,10 +7,12 @@ const (
 	// AttrAWSTraceHeader is the system attribute that carries an AWS X-Ray
 	// trace header.
 	AttrAWSTraceHeader = "AWSTraceHeader"
-	// AttrTraceParent and AttrTraceState are the message attributes that
-	// carry a W3C trace context (what OpenTelemetry's propagators write).
+	// AttrTraceParent is the message attribute that carries a W3C
+	// traceparent (what OpenTelemetry's propagators write).
 	AttrTraceParent = "traceparent"
-	AttrTraceState  = "tracestate"
+	// AttrTraceState is the message attribute that carries a W3C
+	// tracestate.
+	AttrTraceState = "tracestate"
 )
 
 // TraceContext is the trace context a message carried from its producer:

@@ -237,14 +237,6 @@ func (e *env) advance(d time.Duration) {
 	e.idle()
 }
 
-// advanceTo moves the fake clock to at.
-func (e *env) advanceTo(at time.Time) {
-	e.t.Helper()
-	e.idle()
-	e.clk.Advance(at.Sub(e.clk.Now()))
-	e.idle()
-}
-
 // nextCall waits for the fake to receive a call.
 func (e *env) nextCall() fakeCall {
 	e.t.Helper()

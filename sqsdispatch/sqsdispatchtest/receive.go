@@ -210,6 +210,7 @@ func newSelection(in *sqs.ReceiveMessageInput) selection {
 	for _, n := range in.MessageSystemAttributeNames {
 		addSystem(string(n))
 	}
+	//lint:ignore SA1019 SQS still accepts the legacy field, so the fake does too
 	for _, n := range in.AttributeNames {
 		addSystem(string(n))
 	}

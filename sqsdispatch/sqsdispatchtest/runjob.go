@@ -41,18 +41,23 @@ type Outcome struct {
 	// Deleted is true when the job succeeded and the message was deleted.
 	Deleted bool
 	// DeadLettered is true when the message was moved to the dead-letter
-	// queue; Reason is then its sqsdispatch.AttrReason attribute (empty
-	// when the message's own attributes left no room for it).
+	// queue.
 	DeadLettered bool
-	Reason       string
-	// GivenBack is true when the message went back to its queue, visible
-	// again after VisibleAfter: a RetryAfter, the retry policy after a
-	// failure, or a stop (at once: VisibleAfter is 0).
-	GivenBack    bool
+	// Reason is the dead-lettered message's sqsdispatch.AttrReason
+	// attribute: why it was moved (empty when the message's own attributes
+	// left no room for it).
+	Reason string
+	// GivenBack is true when the message went back to its queue to be
+	// delivered again after VisibleAfter: a RetryAfter, the retry policy
+	// after a failure, or a stop.
+	GivenBack bool
+	// VisibleAfter is the visibility timeout the message was given back
+	// with: the RetryAfter delay, the retry policy's delay, or 0 after a
+	// stop.
 	VisibleAfter time.Duration
 	// Left is true when the message was left in flight until its
-	// visibility timeout ends: a crash, or a failure without a retry
-	// policy.
+	// visibility timeout ends: a crash, a lost lease, or a failure without
+	// a retry policy.
 	Left bool
 	// Err is what DispatchOne returned: nil on success, else a
 	// *sqsdispatch.JobError, *sqsdispatch.WorkerProcessError,
@@ -82,8 +87,9 @@ func (o Outcome) String() string {
 // RunJob sends msg to a new in-memory queue, lets a dispatcher built from
 // cfg receive it with DispatchOne, and returns what became of it. The job
 // runs in a child process exactly as under Run, so a panic, an os.Exit or
-// a stop (see StopWhen and StopAfter) takes the real path: cleanup,
-// retries, dead-lettering. No server is needed.
+// a stop (see StopWhen and StopAfter: DispatchOne's context is cancelled,
+// as a stop signal would stop Run) takes the real path: cleanup, retries,
+// dead-lettering. No server is needed.
 //
 // cfg needs Registry and Job or Route, and may set anything else (Retry,
 // timeouts, Logger, Metrics); RunJob sets Client and QueueURL (and clears
@@ -103,10 +109,10 @@ func (o Outcome) String() string {
 // setting GORACE=atexit_sleep_ms=0 in TestMain before m.Run spares the
 // children that second.
 //
-// The error is RunJob's own: a Config that New refuses, a message it
-// cannot send, a ReceiveCount above the maxReceiveCount, or a test
-// binary that does not run the job (no sqsdispatch.Init in TestMain, or a
-// registry there without the job). The job's own failure is in
+// The error is RunJob's own: a Config that New refuses, an empty Body, a
+// message it cannot send, a ReceiveCount above the maxReceiveCount, or a
+// test binary that does not run the job (no sqsdispatch.Init in TestMain,
+// or a registry there without the job). The job's own failure is in
 // Outcome.Err.
 func RunJob(ctx context.Context, cfg sqsdispatch.Config, msg Message, opts ...RunOption) (Outcome, error) {
 	s := runSettings{maxReceives: MaxReceiveCountDefault}

@@ -126,8 +126,11 @@ func TestReceiveAttributeSelection(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := e.c.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.url),
-				MessageSystemAttributeNames: tt.system, AttributeNames: tt.legacy, MessageAttributeNames: tt.attrNames})
+			in := &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.url),
+				MessageSystemAttributeNames: tt.system, MessageAttributeNames: tt.attrNames}
+			//lint:ignore SA1019 the legacy field is what this case tests
+			in.AttributeNames = tt.legacy
+			out, err := e.c.ReceiveMessage(t.Context(), in)
 			if err != nil || len(out.Messages) != 1 {
 				t.Fatalf("ReceiveMessage = %v, %v", out, err)
 			}
