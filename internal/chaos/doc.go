@@ -30,6 +30,8 @@
 // orphan and zombie processes, interrupted runs without a cleanup (runs
 // whose dispatcher was SIGKILLed excepted), unexpected dispatcher exits.
 //
-// The command ./cmd/chaos runs it at any size; TestChaos runs it at the
-// size CI affords.
+// The command ./cmd/chaos runs it at any size; .ci/run runs it at the
+// size CI affords (150 messages, 60 kills), the full size is
+//
+//	go run ./internal/chaos/cmd/chaos -messages 1000 -kills 300 -seed N
 package chaos

@@ -148,7 +148,7 @@ func TestRunJobStop(t *testing.T) {
 		}, want: sqsdispatchtest.Outcome{GivenBack: true}, stopped: true},
 		{name: "on the last allowed delivery", opts: func(p string) []sqsdispatchtest.RunOption {
 			return []sqsdispatchtest.RunOption{started(p), sqsdispatchtest.MaxReceiveCount(1)}
-		}, want: sqsdispatchtest.Outcome{DeadLettered: true}, wantReason: "allows no retries"},
+		}, want: sqsdispatchtest.Outcome{DeadLettered: true}, wantReason: "allows no retries", stopped: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
