@@ -427,3 +427,22 @@ func setRedrive(t *testing.T, ctx context.Context, url, dlqARN string) {
 		t.Fatal(err)
 	}
 }
+
+// runAsync runs d.Run(ctx) and returns its error on a channel.
+func runAsync(ctx context.Context, d *sqsdispatch.Dispatcher) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- d.Run(ctx) }()
+	return ch
+}
+
+// wait returns what ch delivers, failing the test after d.
+func wait(t *testing.T, ch <-chan error, d time.Duration, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(d):
+		t.Fatalf("timed out after %s waiting for %s", d, what)
+		return nil
+	}
+}

@@ -36,11 +36,11 @@ func registerLifecycleJobs(reg *sqsdispatch.Registry) {
 	// trace records the trace context its message carried.
 	reg.Register("trace", sqsdispatch.JSONJob(func(ctx context.Context, b gateBody, _ *sqsdispatch.Message) error {
 		tc, ok := sqsdispatch.TraceFromContext(ctx)
-		return ledgerLine(b.Ledger, fmt.Sprintf("trace %t %s|%s|%s", ok, tc.AWSTraceHeader, tc.TraceParent, tc.TraceState))
+		return appendLine(b.Ledger, fmt.Sprintf("trace %t %s|%s|%s", ok, tc.AWSTraceHeader, tc.TraceParent, tc.TraceState))
 	}))
 	// step records its run; message "1" fails its first delivery.
 	reg.Register("step", sqsdispatch.JSONJob(func(_ context.Context, b gateBody, m *sqsdispatch.Message) error {
-		if err := ledgerLine(b.Ledger, fmt.Sprintf("run %s %d", b.Tag, m.ReceiveCount)); err != nil {
+		if err := appendLine(b.Ledger, fmt.Sprintf("run %s %d", b.Tag, m.ReceiveCount)); err != nil {
 			return err
 		}
 		if b.Tag == "1" && m.ReceiveCount == 1 {
@@ -55,7 +55,7 @@ func jobGate(ctx context.Context, m *sqsdispatch.Message) error {
 	if err := json.Unmarshal([]byte(m.Body), &b); err != nil {
 		return sqsdispatch.Permanent(err)
 	}
-	if err := ledgerLine(b.Ledger, "start "+b.Tag); err != nil {
+	if err := appendLine(b.Ledger, "start "+b.Tag); err != nil {
 		return err
 	}
 	for {
@@ -68,14 +68,14 @@ func jobGate(ctx context.Context, m *sqsdispatch.Message) error {
 		case <-time.After(2 * time.Millisecond): // polling a file the test creates
 		}
 	}
-	return ledgerLine(b.Ledger, "done "+b.Tag)
+	return appendLine(b.Ledger, "done "+b.Tag)
 }
 
 func cleanupGate(hangFirst bool) sqsdispatch.CleanupFunc {
 	return func(ctx context.Context, m *sqsdispatch.Message, c sqsdispatch.Cause) error {
 		var b gateBody
 		_ = json.Unmarshal([]byte(m.Body), &b)
-		if err := ledgerLine(b.Ledger, fmt.Sprintf("cleanup %s running=%t attempt=%d", b.Tag, c.ChildRunning, c.Attempt)); err != nil {
+		if err := appendLine(b.Ledger, fmt.Sprintf("cleanup %s running=%t attempt=%d", b.Tag, c.ChildRunning, c.Attempt)); err != nil {
 			return err
 		}
 		if hangFirst && c.Attempt == 1 {
@@ -84,17 +84,6 @@ func cleanupGate(hangFirst bool) sqsdispatch.CleanupFunc {
 		}
 		return nil
 	}
-}
-
-// ledgerLine appends one line to path (small appends are atomic).
-func ledgerLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = f.WriteString(line + "\n")
-	return err
 }
 
 // ledgerLines returns the lines of a ledger that start with prefix.

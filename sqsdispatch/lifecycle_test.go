@@ -21,25 +21,6 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
-// runAsync runs d.Run(ctx) and returns its error on a channel.
-func runAsync(ctx context.Context, d *sqsdispatch.Dispatcher) <-chan error {
-	ch := make(chan error, 1)
-	go func() { ch <- d.Run(ctx) }()
-	return ch
-}
-
-// wait returns what ch delivers, failing the test after d.
-func wait(t *testing.T, ch <-chan error, d time.Duration, what string) error {
-	t.Helper()
-	select {
-	case err := <-ch:
-		return err
-	case <-time.After(d):
-		t.Fatalf("timed out after %s waiting for %s", d, what)
-		return nil
-	}
-}
-
 func openGate(t *testing.T, ledger string) {
 	t.Helper()
 	if err := os.WriteFile(ledger+".go", nil, 0o644); err != nil {
