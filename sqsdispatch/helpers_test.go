@@ -25,21 +25,28 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
-// bundle is what most tests need: a context, fresh queues on the local
-// server and a way to build a dispatcher on them.
+// bundle is what most tests need: a context, fresh queues on one backend
+// and a way to build a dispatcher on them.
 type bundle struct {
 	t   testing.TB
 	ctx context.Context
 	q   fauxqs.Queues
+	be  backend
 }
 
 var queueSeq atomic.Int64
 
 var nonName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// setup creates a queue (with a DLQ when spec.MaxReceiveCount > 0) named
-// after the test.
+// setup creates a queue on the local server (with a DLQ when
+// spec.MaxReceiveCount > 0) named after the test.
 func setup(t testing.TB, spec fauxqs.QueueSpec) *bundle {
+	t.Helper()
+	return setupOn(t, backends()[0], spec)
+}
+
+// setupOn is setup on the backend be.
+func setupOn(t testing.TB, be backend, spec fauxqs.QueueSpec) *bundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -48,16 +55,16 @@ func setup(t testing.TB, spec fauxqs.QueueSpec) *bundle {
 		name = name[len(name)-50:]
 	}
 	spec.Name = fmt.Sprintf("%s-%d", name, queueSeq.Add(1))
-	q, err := fauxqs.CreateQueues(ctx, client, spec)
+	q, err := createQueues(ctx, be.api, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{t: t, ctx: ctx, q: q}
+	return &bundle{t: t, ctx: ctx, q: q, be: be}
 }
 
 // config returns a Config for the bundle's queue with the test's logger.
 func (b *bundle) config(job string) sqsdispatch.Config {
-	return sqsdispatch.Config{Client: client, QueueURL: b.q.URL, Registry: testRegistry(), Job: job,
+	return sqsdispatch.Config{Client: b.be.api, QueueURL: b.q.URL, Registry: testRegistry(), Job: job,
 		WaitTime: time.Second, Logger: zaptest.NewLogger(b.t)}
 }
 
@@ -85,7 +92,7 @@ func sendTo(t testing.TB, ctx context.Context, url, body string, attrs map[strin
 		in.MessageGroupId = aws.String(group)
 		in.MessageDeduplicationId = aws.String(strconv.FormatInt(queueSeq.Add(1), 10))
 	}
-	out, err := client.SendMessage(ctx, in)
+	out, err := apiFor(url).SendMessage(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +105,8 @@ func fill(tb testing.TB, ctx context.Context, url string, n int) {
 	fillWith(tb, ctx, url, n, func(int) string { return "{}" })
 }
 
-// fillWith sends n messages, the i-th with body(i), in batches of ten.
+// fillWith sends n messages, the i-th with body(i), in batches of ten, to
+// a queue on the local server (the in-memory client has no SendMessageBatch).
 func fillWith(tb testing.TB, ctx context.Context, url string, n int, body func(i int) string) {
 	tb.Helper()
 	for sent := 0; sent < n; {
@@ -116,7 +124,7 @@ func fillWith(tb testing.TB, ctx context.Context, url string, n int, body func(i
 // receive polls url once (long poll of wait seconds) and returns what came.
 func receive(t *testing.T, ctx context.Context, url string, wait int32) []types.Message {
 	t.Helper()
-	out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+	out, err := apiFor(url).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: wait,
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
@@ -142,7 +150,7 @@ func receiveWithin(t *testing.T, ctx context.Context, url string, d time.Duratio
 // counts returns the queue's visible and in-flight message counts.
 func counts(t *testing.T, ctx context.Context, url string) (visible, inflight int) {
 	t.Helper()
-	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+	out, err := apiFor(url).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +418,7 @@ func ledgerStats(t *testing.T, evs []ledgerEvent, messages int) (maxRunning int)
 // queueARN returns the ARN of the queue at url.
 func queueARN(t *testing.T, ctx context.Context, url string) string {
 	t.Helper()
-	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+	out, err := apiFor(url).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 	if err != nil {
 		t.Fatal(err)
@@ -422,7 +430,7 @@ func queueARN(t *testing.T, ctx context.Context, url string) string {
 func setRedrive(t *testing.T, ctx context.Context, url, dlqARN string) {
 	t.Helper()
 	policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"5"}`, dlqARN)
-	if _, err := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+	if _, err := apiFor(url).SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
 		Attributes: map[string]string{"RedrivePolicy": policy}}); err != nil {
 		t.Fatal(err)
 	}

@@ -25,48 +25,57 @@ import (
 
 func TestHeartbeatKeepsALongJobsMessageFromOtherConsumers(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{})
-	id := b.send(`{"sleep": 7000000000}`, nil) // more than twice the visibility timeout
-	cfg := b.config("sleep")
-	cfg.VisibilityTimeout = 3 * time.Second
-	d := b.dispatcher(cfg)
+	forEachBackend(t, fauxqs.QueueSpec{}, func(t *testing.T, b *bundle) {
+		id := b.send(`{"sleep": 7000000000}`, nil) // more than twice the visibility timeout
+		cfg := b.config("sleep")
+		cfg.VisibilityTimeout = 3 * time.Second
+		d := b.dispatcher(cfg)
 
-	type result struct {
-		handled bool
-		err     error
-	}
-	done := make(chan result, 1)
-	go func() {
-		h, err := d.DispatchOne(b.ctx)
-		done <- result{h, err}
-	}()
-	readPID(t, id, "pid") // the job runs: now try to steal its message
-	var res result
-	for polling := true; polling; {
-		for _, m := range receive(t, b.ctx, b.q.URL, 1) {
-			t.Errorf("second consumer received message %s while its job ran", aws.ToString(m.MessageId))
+		type result struct {
+			handled bool
+			err     error
 		}
-		select {
-		case res = <-done:
-			polling = false
-		default:
+		done := make(chan result, 1)
+		go func() {
+			h, err := d.DispatchOne(b.ctx)
+			done <- result{h, err}
+		}()
+		readPID(t, id, "pid") // the job runs: now try to steal its message
+		var res result
+		for polling := true; polling; {
+			for _, m := range receive(t, b.ctx, b.q.URL, 1) {
+				t.Errorf("second consumer received message %s while its job ran", aws.ToString(m.MessageId))
+			}
+			select {
+			case res = <-done:
+				polling = false
+			default:
+			}
 		}
-	}
-	if res.err != nil || !res.handled {
-		t.Fatalf("DispatchOne = %v, %v; want true, nil", res.handled, res.err)
-	}
-	if _, err := os.Stat(outFile(id, "runs")); err != nil {
-		t.Fatalf("job did not complete: %v", err)
-	}
-	if !drained(t, b.ctx, b.q.URL) {
-		t.Fatal("message left in the queue after its job succeeded")
-	}
+		if res.err != nil || !res.handled {
+			t.Fatalf("DispatchOne = %v, %v; want true, nil", res.handled, res.err)
+		}
+		if _, err := os.Stat(outFile(id, "runs")); err != nil {
+			t.Fatalf("job did not complete: %v", err)
+		}
+		if !drained(t, b.ctx, b.q.URL) {
+			t.Fatal("message left in the queue after its job succeeded")
+		}
+	})
 }
 
 // lostLease is a client whose heartbeats find the receipt handle invalid.
-type lostLease struct{ sqsdispatch.Client }
+// lostLease rejects every heartbeat once the file after exists (the job
+// has recorded its pids), and passes them through before.
+type lostLease struct {
+	sqsdispatch.Client
+	after string
+}
 
-func (lostLease) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+func (l lostLease) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	if _, err := os.Stat(l.after); err != nil {
+		return l.Client.ChangeMessageVisibilityBatch(ctx, in, opts...)
+	}
 	out := &sqs.ChangeMessageVisibilityBatchOutput{}
 	for _, e := range in.Entries {
 		out.Failed = append(out.Failed, invalidReceipt(e.Id))
@@ -84,7 +93,7 @@ func TestLostLeaseStopsTheChild(t *testing.T) {
 	b := setup(t, fauxqs.QueueSpec{})
 	id := b.send(`{"sleep": 600000000000}`, nil)
 	cfg := b.config("grandchild")
-	cfg.Client = lostLease{client}
+	cfg.Client = lostLease{client, outFile(id, "pid")} // written after the grandchild file
 	cfg.VisibilityTimeout, cfg.HeartbeatInterval = 30*time.Second, 200*time.Millisecond
 	// The job would sleep ten minutes: only the lost lease ends it in time.
 	done := make(chan error, 1)

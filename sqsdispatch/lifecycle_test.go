@@ -145,7 +145,9 @@ func TestSecondSignalDuringCleanupSkipsTheRetry(t *testing.T) {
 }
 
 // TestStopBeforeStartGivesBackWithoutAChild: FIFO messages queued behind
-// their group when the stop comes go back at once, without a child.
+// their group when the stop comes go back at once, without a child. It runs
+// on the in-memory queue only: the local server hands out one message of a
+// group per receive, so on it no message is ever queued behind its group.
 func TestStopBeforeStartGivesBackWithoutAChild(t *testing.T) {
 	t.Parallel()
 	ctx, mem, url := memFIFOQueue(t)
@@ -210,7 +212,9 @@ func memDispatcher(t *testing.T, mem *sqsdispatchtest.Client, url, job string) *
 // TestFIFOGroupWaitsForARetriedMessage: when a message of a group fails,
 // the messages received with it behind it must not run before its
 // redelivery. The in-memory queue hands out a group's messages in one
-// receive, as SQS does.
+// receive, as SQS does; the local server hands out one per receive, which
+// would not put any message behind the failed one, so this test runs on
+// the in-memory queue only.
 func TestFIFOGroupWaitsForARetriedMessage(t *testing.T) {
 	t.Parallel()
 	ctx, mem, url := memFIFOQueue(t)

@@ -20,28 +20,29 @@ import (
 
 func TestSuccessRunsOnceInAChildAndDeletes(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{})
-	id := b.send("hello", nil)
-	d := b.dispatcher(b.config("record"))
+	forEachBackend(t, fauxqs.QueueSpec{}, func(t *testing.T, b *bundle) {
+		id := b.send("hello", nil)
+		d := b.dispatcher(b.config("record"))
 
-	handled, err := d.DispatchOne(b.ctx)
-	if err != nil || !handled {
-		t.Fatalf("DispatchOne = %v, %v; want true, nil", handled, err)
-	}
-	runs, err := os.ReadFile(outFile(id, "runs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Fields(string(runs))
-	if len(lines) != 1 {
-		t.Fatalf("job ran %d times, want 1: %q", len(lines), runs)
-	}
-	if lines[0] == itoa(os.Getpid()) {
-		t.Fatalf("job ran in the dispatcher's own process %s", lines[0])
-	}
-	if v, f := counts(t, b.ctx, b.q.URL); v != 0 || f != 0 {
-		t.Fatalf("queue has %d visible and %d in-flight messages after success, want none", v, f)
-	}
+		handled, err := d.DispatchOne(b.ctx)
+		if err != nil || !handled {
+			t.Fatalf("DispatchOne = %v, %v; want true, nil", handled, err)
+		}
+		runs, err := os.ReadFile(outFile(id, "runs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Fields(string(runs))
+		if len(lines) != 1 {
+			t.Fatalf("job ran %d times, want 1: %q", len(lines), runs)
+		}
+		if lines[0] == itoa(os.Getpid()) {
+			t.Fatalf("job ran in the dispatcher's own process %s", lines[0])
+		}
+		if v, f := counts(t, b.ctx, b.q.URL); v != 0 || f != 0 {
+			t.Fatalf("queue has %d visible and %d in-flight messages after success, want none", v, f)
+		}
+	})
 }
 
 func TestFailuresLeaveTheMessageForARetry(t *testing.T) {
@@ -79,25 +80,26 @@ func TestFailuresLeaveTheMessageForARetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-			id := b.send("x", nil)
-			cfg := b.config(tt.job)
-			cfg.VisibilityTimeout = 2 * time.Second
-			handled, err := b.dispatcher(cfg).DispatchOne(b.ctx)
-			if !handled {
-				t.Fatal("no message handled")
-			}
-			tt.check(t, err)
-			if !strings.HasPrefix(err.Error(), "sqsdispatch: ") {
-				t.Errorf("error %q lacks the sqsdispatch: prefix", err)
-			}
-			msgs := receiveWithin(t, b.ctx, b.q.URL, 30*time.Second)
-			if len(msgs) != 1 || aws.ToString(msgs[0].MessageId) != id {
-				t.Fatalf("message did not come back after its visibility timeout: %v", msgs)
-			}
-			if rc := msgs[0].Attributes["ApproximateReceiveCount"]; rc != "2" {
-				t.Fatalf("receive count = %s, want 2", rc)
-			}
+			forEachBackend(t, fauxqs.QueueSpec{MaxReceiveCount: 5}, func(t *testing.T, b *bundle) {
+				id := b.send("x", nil)
+				cfg := b.config(tt.job)
+				cfg.VisibilityTimeout = 2 * time.Second
+				handled, err := b.dispatcher(cfg).DispatchOne(b.ctx)
+				if !handled {
+					t.Fatal("no message handled")
+				}
+				tt.check(t, err)
+				if !strings.HasPrefix(err.Error(), "sqsdispatch: ") {
+					t.Errorf("error %q lacks the sqsdispatch: prefix", err)
+				}
+				msgs := receiveWithin(t, b.ctx, b.q.URL, 30*time.Second)
+				if len(msgs) != 1 || aws.ToString(msgs[0].MessageId) != id {
+					t.Fatalf("message did not come back after its visibility timeout: %v", msgs)
+				}
+				if rc := msgs[0].Attributes["ApproximateReceiveCount"]; rc != "2" {
+					t.Fatalf("receive count = %s, want 2", rc)
+				}
+			})
 		})
 	}
 }
@@ -117,44 +119,46 @@ func asWorkerError(t *testing.T, err error) *sqsdispatch.WorkerProcessError {
 
 func TestRetryAfterDelaysTheNextDelivery(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	id := b.send("x", nil)
-	cfg := b.config("retry3s")
-	cfg.VisibilityTimeout = time.Minute
-	_, err := b.dispatcher(cfg).DispatchOne(b.ctx)
-	failedAt := time.Now()
-	var je *sqsdispatch.JobError
-	if !errors.As(err, &je) || je.RetryAfter != 3*time.Second || je.Permanent {
-		t.Fatalf("err = %v; want a *JobError with RetryAfter 3s", err)
-	}
-	// Invisible for at least the 3 s asked for (2 s of them measured from
-	// after DispatchOne returned) ...
-	for time.Since(failedAt) < 2*time.Second {
-		if msgs := receive(t, b.ctx, b.q.URL, 1); len(msgs) > 0 {
-			t.Fatalf("message visible again after %s; want 3s", time.Since(failedAt))
+	forEachBackend(t, fauxqs.QueueSpec{MaxReceiveCount: 5}, func(t *testing.T, b *bundle) {
+		id := b.send("x", nil)
+		cfg := b.config("retry3s")
+		cfg.VisibilityTimeout = time.Minute
+		_, err := b.dispatcher(cfg).DispatchOne(b.ctx)
+		failedAt := time.Now()
+		var je *sqsdispatch.JobError
+		if !errors.As(err, &je) || je.RetryAfter != 3*time.Second || je.Permanent {
+			t.Fatalf("err = %v; want a *JobError with RetryAfter 3s", err)
 		}
-	}
-	// ... and back well before the one-minute visibility timeout.
-	msgs := receiveWithin(t, b.ctx, b.q.URL, 40*time.Second)
-	if len(msgs) != 1 || aws.ToString(msgs[0].MessageId) != id || msgs[0].Attributes["ApproximateReceiveCount"] != "2" {
-		t.Fatalf("message did not come back with receive count 2 after the delay: %v", msgs)
-	}
+		// Invisible for at least the 3 s asked for (2 s of them measured from
+		// after DispatchOne returned) ...
+		for time.Since(failedAt) < 2*time.Second {
+			if msgs := receive(t, b.ctx, b.q.URL, 1); len(msgs) > 0 {
+				t.Fatalf("message visible again after %s; want 3s", time.Since(failedAt))
+			}
+		}
+		// ... and back well before the one-minute visibility timeout.
+		msgs := receiveWithin(t, b.ctx, b.q.URL, 40*time.Second)
+		if len(msgs) != 1 || aws.ToString(msgs[0].MessageId) != id || msgs[0].Attributes["ApproximateReceiveCount"] != "2" {
+			t.Fatalf("message did not come back with receive count 2 after the delay: %v", msgs)
+		}
+	})
 }
 
 func TestRetryPolicyAppliesToJobErrors(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
-	b.send("x", nil)
-	cfg := b.config("fail")
-	cfg.VisibilityTimeout = time.Minute
-	cfg.Retry = sqsdispatch.ExponentialBackoff{Base: time.Second, Max: time.Minute}
-	if _, err := b.dispatcher(cfg).DispatchOne(b.ctx); err == nil {
-		t.Fatal("want the job's error")
-	}
-	// First failure: 1 s, not the one-minute visibility timeout.
-	if msgs := receiveWithin(t, b.ctx, b.q.URL, 40*time.Second); len(msgs) != 1 {
-		t.Fatal("message not back after the policy's 1 s delay")
-	}
+	forEachBackend(t, fauxqs.QueueSpec{MaxReceiveCount: 5}, func(t *testing.T, b *bundle) {
+		b.send("x", nil)
+		cfg := b.config("fail")
+		cfg.VisibilityTimeout = time.Minute
+		cfg.Retry = sqsdispatch.ExponentialBackoff{Base: time.Second, Max: time.Minute}
+		if _, err := b.dispatcher(cfg).DispatchOne(b.ctx); err == nil {
+			t.Fatal("want the job's error")
+		}
+		// First failure: 1 s, not the one-minute visibility timeout.
+		if msgs := receiveWithin(t, b.ctx, b.q.URL, 40*time.Second); len(msgs) != 1 {
+			t.Fatal("message not back after the policy's 1 s delay")
+		}
+	})
 }
 
 func TestExponentialBackoffDelays(t *testing.T) {
@@ -195,22 +199,23 @@ func TestLargeAndNonASCIIBodiesArriveByteForByte(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, fauxqs.QueueSpec{})
-			id := b.send(tt.body, map[string]types.MessageAttributeValue{"bin": {DataType: aws.String("Binary"), BinaryValue: []byte{0, 255}}})
-			if _, err := b.dispatcher(b.config("record")).DispatchOne(b.ctx); err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(outFile(id, "body"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tt.body {
-				t.Fatalf("job got %d bytes, want %d identical bytes", len(got), len(tt.body))
-			}
-			attrs, _ := os.ReadFile(outFile(id, "attrs"))
-			if !bytes.Contains(attrs, []byte(`"BinaryValue":"AP8="`)) {
-				t.Fatalf("binary attribute not delivered intact: %s", attrs)
-			}
+			forEachBackend(t, fauxqs.QueueSpec{}, func(t *testing.T, b *bundle) {
+				id := b.send(tt.body, map[string]types.MessageAttributeValue{"bin": {DataType: aws.String("Binary"), BinaryValue: []byte{0, 255}}})
+				if _, err := b.dispatcher(b.config("record")).DispatchOne(b.ctx); err != nil {
+					t.Fatal(err)
+				}
+				got, err := os.ReadFile(outFile(id, "body"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != tt.body {
+					t.Fatalf("job got %d bytes, want %d identical bytes", len(got), len(tt.body))
+				}
+				attrs, _ := os.ReadFile(outFile(id, "attrs"))
+				if !bytes.Contains(attrs, []byte(`"BinaryValue":"AP8="`)) {
+					t.Fatalf("binary attribute not delivered intact: %s", attrs)
+				}
+			})
 		})
 	}
 }
