@@ -242,6 +242,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("sqsdispatch: Config.HeartbeatInterval (%s) must be shorter than Config.VisibilityTimeout (%s)",
 			c.HeartbeatInterval, c.VisibilityTimeout)
 	}
+	if c.WaitTime > 0 && c.VisibilityTimeout <= c.WaitTime+c.HeartbeatInterval {
+		return fmt.Errorf("sqsdispatch: Config.VisibilityTimeout (%s) must be longer than Config.WaitTime (%s) plus Config.HeartbeatInterval (%s): "+
+			"a message taken late in a long poll would have no lease left to renew", c.VisibilityTimeout, c.WaitTime, c.HeartbeatInterval)
+	}
 	for _, f := range []struct {
 		name string
 		d    time.Duration

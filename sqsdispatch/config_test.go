@@ -37,6 +37,8 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"fractional visibility", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 1500 * time.Millisecond }, "Config.VisibilityTimeout (1.5s) must be a whole number of seconds"},
 		{"visibility over 12h", func(c *sqsdispatch.Config) { c.VisibilityTimeout = 13 * time.Hour }, "Config.VisibilityTimeout"},
 		{"wait over 20s", func(c *sqsdispatch.Config) { c.WaitTime = 21 * time.Second }, "Config.WaitTime"},
+		{"long poll outlasts the lease", func(c *sqsdispatch.Config) { c.VisibilityTimeout, c.WaitTime = 20*time.Second, 20*time.Second },
+			"Config.VisibilityTimeout (20s) must be longer than Config.WaitTime (20s) plus Config.HeartbeatInterval (5s)"},
 		{"negative grace", func(c *sqsdispatch.Config) { c.ShutdownGrace = -time.Second }, "Config.ShutdownGrace (-1s) must not be negative"},
 		{"negative concurrency", func(c *sqsdispatch.Config) { c.Concurrency = -1 }, "Config.Concurrency (-1) must be positive"},
 		{"negative MaxJobs", func(c *sqsdispatch.Config) { c.MaxJobs = -1 }, "Config.MaxJobs"},

@@ -95,6 +95,9 @@ func decide(end ending, x exitInfo, retry retryDelay) action {
 	case x.memExceeded, x.timedOut:
 		// Whatever the job reported after the dispatcher stopped it.
 		return failed(failProcess)
+	case res != nil && res.Kind == wire.KindOK && x.exitCode == 0:
+		// Succeeded, even if a signal from outside asked it to stop.
+		return action{verb: doDelete, outcome: OutcomeSuccess}
 	case x.signal != 0 && !x.byUs:
 		return action{verb: doInterrupt, reason: fmt.Sprintf("the job's process was stopped by %s", x.signal),
 			outcome: OutcomeInterrupted, failure: failProcess}
@@ -104,8 +107,6 @@ func decide(end ending, x exitInfo, retry retryDelay) action {
 			outcome: OutcomeInterrupted, failure: failProcess}
 	case res == nil, x.signal != 0:
 		return action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}
-	case res.Kind == wire.KindOK && x.exitCode == 0:
-		return action{verb: doDelete, outcome: OutcomeSuccess}
 	case res.Kind == wire.KindOK:
 		// Reported success, then exited non-zero: the exit code is honest.
 		return action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}

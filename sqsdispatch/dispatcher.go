@@ -185,6 +185,9 @@ func (d *Dispatcher) startupChecks(ctx context.Context, r *runState) error {
 		err := d.q.Check(ctx, d.queueURLs, d.cfg.RequireDLQ)
 		switch {
 		case err == nil:
+			if err := d.checkLeaseOutlastsPoll(ctx); err != nil {
+				return err
+			}
 			d.warnLongJobs()
 			d.health.set(StateReceiving)
 			return nil
@@ -201,6 +204,27 @@ func (d *Dispatcher) startupChecks(ctx context.Context, r *runState) error {
 		d.health.failed(err, delay)
 		sleepCtx(ctx, delay)
 	}
+}
+
+// checkLeaseOutlastsPoll refuses a VisibilityTimeout that a long poll of
+// the queues' own ReceiveMessageWaitTimeSeconds (when Config.WaitTime is
+// 0) could use up: a message taken late in the poll would arrive with its
+// lease already lost.
+func (d *Dispatcher) checkLeaseOutlastsPoll(ctx context.Context) error {
+	if d.cfg.WaitTime > 0 {
+		return nil // checked by New
+	}
+	for _, url := range d.queueURLs {
+		qi, err := d.q.Info(ctx, url)
+		if err != nil {
+			return dispatcherError(err)
+		}
+		if wait := time.Duration(qi.WaitSeconds) * time.Second; d.cfg.VisibilityTimeout <= wait+d.cfg.HeartbeatInterval {
+			return fmt.Errorf("%w: Config.VisibilityTimeout (%s) must be longer than %s's ReceiveMessageWaitTimeSeconds (%s) plus Config.HeartbeatInterval (%s)",
+				ErrQueueConfig, d.cfg.VisibilityTimeout, url, wait, d.cfg.HeartbeatInterval)
+		}
+	}
+	return nil
 }
 
 // warnLongJobs warns about jobs whose Timeout outlasts SQS's 12-hour

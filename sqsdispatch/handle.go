@@ -82,7 +82,9 @@ func (t *turn) await() ending {
 			}
 			t.c.Signal(syscall.SIGKILL)
 			<-t.c.Done()
-			t.x = exitOf(t.c, w)
+			if t.x = exitOf(t.c, w); t.x.signal == 0 {
+				return endExited // it had exited on its own before the kill
+			}
 			return endLeaseLost
 		case <-t.r.interrupt():
 			if t.exited(w) {
@@ -119,6 +121,7 @@ func (t *turn) settle(ctx context.Context, a action) error {
 	t.m.lease.Release() // waits out an extension in flight: nothing overwrites what apply sets
 	t.deadline = t.m.lease.Deadline()
 	a, applyErr := t.apply(ctx, a)
+	applyErr = dispatcherError(applyErr)
 	t.m.final = applyErr == nil && (a.verb == doDelete || a.verb == doDeadLetter)
 	err := t.failureError(a)
 	t.report(a, err, applyErr)

@@ -46,6 +46,12 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	// Nothing of the job may be left when the message becomes visible again.
 	c.Signal(syscall.SIGKILL)
 	<-c.Done()
+	if errors.Is(cerr, errNoCleanupLease) {
+		// The lease may be gone: leave the message to its visibility, and
+		// to the redrive policy.
+		a.verb = doLeave
+		return a, cerr
+	}
 	if running && t.job.Cleanup == nil && c.Result() != nil {
 		// Killed without a cleanup after it had reported: the job ended.
 		t.x = exitOf(c, nil)
@@ -90,8 +96,8 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 	var err error
 	for attempt := 1; attempt <= 2; attempt++ {
 		cause.Attempt = attempt
-		if verr := t.setVisibility(ctx, t.d.cfg.CleanupTimeout+cleanupMargin); verr != nil {
-			t.log.Warn("extending visibility for cleanup", zap.Error(verr))
+		if verr := t.extendForCleanup(ctx); verr != nil {
+			return false, verr
 		}
 		if err = t.runCleanup(cause); errors.Is(err, errJobFinished) {
 			return false, err
@@ -109,6 +115,24 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 		}
 	}
 	return false, err
+}
+
+// errNoCleanupLease is what a cleanup attempt returns when the message's
+// visibility could not be extended to cover it: another consumer may then
+// run the message while the cleanup would, so the cleanup does not run.
+var errNoCleanupLease = errors.New("sqsdispatch: the message's visibility could not be extended for the cleanup")
+
+// extendForCleanup extends the message's visibility by CleanupTimeout plus
+// a margin, trying twice.
+func (t *turn) extendForCleanup(ctx context.Context) error {
+	var err error
+	for range 2 {
+		if err = t.setVisibility(ctx, t.d.cfg.CleanupTimeout+cleanupMargin); err == nil {
+			return nil
+		}
+		t.log.Warn("extending visibility for cleanup", zap.Error(err))
+	}
+	return fmt.Errorf("%w: %w", errNoCleanupLease, err)
 }
 
 // runCleanup runs the job's Cleanup in a child of its own, bounded by

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -309,4 +310,54 @@ func TestUnroutableFIFOMessageIsNotHeldForEver(t *testing.T) {
 	})
 	stop()
 	wait(t, done, 60*time.Second, "Run")
+}
+
+// TestNoCleanupWithoutALease: when the message's visibility cannot be
+// extended to cover the cleanup, another consumer may take the message
+// while the cleanup would run, so the cleanup does not run: the job is
+// killed and the message left to its visibility.
+func TestNoCleanupWithoutALease(t *testing.T) {
+	t.Parallel()
+	ctx, mem, url := memFIFOQueue(t)
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	sendGroup(t, ctx, mem, url, ledger, "1")
+	mem.Intercept(func(_ context.Context, op string, _ any) error {
+		if op == "ChangeMessageVisibility" {
+			return errors.New("connection reset")
+		}
+		return nil
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := runAsync(runCtx, memDispatcher(t, mem, url, "gate"))
+	waitFor(t, 60*time.Second, "the job to start", func() bool { return len(ledgerLines(t, ledger, "start")) == 1 })
+	cancel()
+	wait(t, done, 60*time.Second, "Run")
+	if c := ledgerLines(t, ledger, "cleanup"); len(c) != 0 {
+		t.Fatalf("cleanup ran without a lease: %q", c)
+	}
+	if v, f := mem.Counts(url); v+f != 1 {
+		t.Fatalf("%d visible + %d in flight; the message must be left in the queue", v, f)
+	}
+}
+
+// TestReceiveAsksForEveryIdleSlot: with several idle slots one receive
+// asks for as many messages (at most ten), not one per call.
+func TestReceiveAsksForEveryIdleSlot(t *testing.T) {
+	t.Parallel()
+	ctx, mem, url := memFIFOQueue(t)
+	var most atomic.Int32
+	mem.Intercept(func(_ context.Context, op string, in any) error {
+		if r, ok := in.(*sqs.ReceiveMessageInput); ok && op == "ReceiveMessage" && r.MaxNumberOfMessages > most.Load() {
+			most.Store(r.MaxNumberOfMessages)
+		}
+		return nil
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := runAsync(runCtx, memDispatcher(t, mem, url, "noop"))
+	waitFor(t, 30*time.Second, "a receive", func() bool { return most.Load() > 0 })
+	cancel()
+	wait(t, done, 60*time.Second, "Run")
+	if got := most.Load(); got != 3 {
+		t.Fatalf("receives asked for at most %d messages with 3 idle slots", got)
+	}
 }

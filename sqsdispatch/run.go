@@ -120,12 +120,13 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		case <-recvCtx.Done():
 			return l.retirement(retire, started)
 		}
-		n := 1
-		for n < min(10, d.cfg.Concurrency, max(1, d.cfg.MaxJobs-started)) && l.tryAcquire() {
-			n++
+		limit := min(10, d.cfg.Concurrency) // never more than the idle slots
+		if d.cfg.MaxJobs > 0 {
+			limit = min(limit, d.cfg.MaxJobs-started)
 		}
-		if d.cfg.MaxJobs > 0 && n > d.cfg.MaxJobs-started {
-			n = d.cfg.MaxJobs - started
+		n := 1
+		for n < limit && l.tryAcquire() {
+			n++
 		}
 		msgs, err := d.q.Receive(recvCtx, d.queueURLs, n)
 		for range n - len(msgs) {
@@ -160,7 +161,7 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 			d.health.set(StateRetired)
 			return ErrRetired
 		}
-		if len(msgs) == 0 && d.shortPolling(ctx) {
+		if len(msgs) == 0 && d.shortPolling(recvCtx) {
 			sleepCtx(recvCtx, idleDelay) // the queue does not long-poll: do not spin
 		}
 	}

@@ -81,6 +81,17 @@ func (d *death) signalGuarded(sig syscall.Signal) bool {
 // unguard ends the guard, killing the guarded group.
 func (d *death) unguard() {
 	d.signalGuarded(syscall.SIGKILL)
+	d.drop()
+}
+
+// resume ends the guard of a job that had returned: it goes on, to report
+// its own result.
+func (d *death) resume() {
+	d.signalGuarded(syscall.SIGCONT)
+	d.drop()
+}
+
+func (d *death) drop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.pgid = 0

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -42,13 +41,6 @@ func pipes() (req, res *os.File, err error) {
 // as the job returns: a guardian that has suspended the job reads in
 // /proc whether the job had returned before the suspension took hold.
 const markerFD = 5
-
-// jobReturned reports whether the job of the child pid (suspended, or
-// gone) had returned.
-func jobReturned(pid int) bool {
-	_, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(markerFD))
-	return err != nil
-}
 
 // devNull is the file every child gets as its marker descriptor.
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })

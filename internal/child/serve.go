@@ -86,8 +86,7 @@ func serveRequest(d *death, run Runner, req *wire.Request) wire.Result {
 		}
 		proc.AwaitStop(req.GuardPGID, suspendWait)
 		if jobReturned(req.GuardPGID) {
-			d.signalGuarded(syscall.SIGCONT)
-			d.unguard()
+			d.resume()
 			return wire.Result{Kind: wire.KindJobFinished}
 		}
 	}
