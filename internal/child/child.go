@@ -105,7 +105,24 @@ func (c *Child) Result() *wire.Result { return c.res }
 func (c *Child) State() *os.ProcessState { return c.state }
 
 // Stderr returns the last bytes (up to 4 KiB) the child wrote to stderr.
-func (c *Child) Stderr() []byte { return c.stderr.bytes() }
+// Once the child is done, it first waits (up to a second, in case a
+// process that left the group still holds the pipe) for the stderr pipe
+// to be read to its end, so that the last lines are in.
+func (c *Child) Stderr() []byte {
+	if isClosed(c.done) && !isClosed(c.errDone) {
+		t := time.NewTimer(stderrWait)
+		select {
+		case <-c.errDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return c.stderr.bytes()
+}
+
+// stderrWait bounds how long Stderr waits for the end of a finished
+// child's stderr.
+const stderrWait = time.Second
 
 // Signal sends sig to the child's whole process group and, unless sig is
 // SIGCONT, records that the dispatcher stopped the child. Once the child
