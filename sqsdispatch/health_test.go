@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
-	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
 // TestHealthFollowsTheQueue: while receives fail, Status says so and
@@ -22,13 +19,7 @@ import (
 // healthy again.
 func TestHealthFollowsTheQueue(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	mem := sqsdispatchtest.NewClient()
-	q, err := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("health")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, mem, url := memQueue(t, "health", nil)
 	var down atomic.Bool
 	mem.Intercept(func(_ context.Context, op string, _ any) error {
 		if down.Load() && op == "ReceiveMessage" {
@@ -36,7 +27,7 @@ func TestHealthFollowsTheQueue(t *testing.T) {
 		}
 		return nil
 	})
-	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: aws.ToString(q.QueueUrl), Registry: testRegistry(),
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(),
 		Job: "noop", WaitTime: time.Second, Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -177,11 +177,17 @@ func TestStopBeforeStartGivesBackWithoutAChild(t *testing.T) {
 // memFIFOQueue returns an in-memory SQS with one FIFO queue.
 func memFIFOQueue(t *testing.T) (context.Context, *sqsdispatchtest.Client, string) {
 	t.Helper()
+	return memQueue(t, "order.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+}
+
+// memQueue returns a context for the test, an in-memory SQS of its own
+// and the URL of one queue created there with attrs.
+func memQueue(t *testing.T, name string, attrs map[string]string) (context.Context, *sqsdispatchtest.Client, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	mem := sqsdispatchtest.NewClient()
-	q, err := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("order.fifo"),
-		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}})
+	q, err := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
 		t.Fatal(err)
 	}

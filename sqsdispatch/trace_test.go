@@ -1,7 +1,6 @@
 package sqsdispatch_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
-	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
 // TestTraceContextReachesTheJob: the AWSTraceHeader system attribute and
@@ -20,16 +18,10 @@ import (
 // trace context.
 func TestTraceContextReachesTheJob(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	mem := sqsdispatchtest.NewClient()
-	q, err := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("trace")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, mem, url := memQueue(t, "trace", nil)
 	ledger := filepath.Join(t.TempDir(), "ledger")
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	_, err = mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(gateMsg(ledger, "t")),
+	_, err := mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(gateMsg(ledger, "t")),
 		MessageAttributes: map[string]types.MessageAttributeValue{
 			"traceparent": {DataType: aws.String("String"), StringValue: aws.String(parent)},
 			"tracestate":  {DataType: aws.String("String"), StringValue: aws.String("vendor=1")}},
@@ -38,7 +30,7 @@ func TestTraceContextReachesTheJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: aws.ToString(q.QueueUrl), Registry: testRegistry(),
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(),
 		Job: "trace", WaitTime: time.Second, Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)
