@@ -201,7 +201,7 @@ func (d *Dispatcher) startupChecks(ctx context.Context, r *runState) error {
 			return fmt.Errorf("sqsdispatch: giving up after %s of failing start-up checks: %w", d.cfg.GiveUpAfter, dispatcherError(err))
 		}
 		d.log.Warn("start-up check failed; backing off", zap.Error(err), zap.Duration("delay", delay))
-		d.health.failed(err, delay)
+		d.health.failed(err)
 		sleepCtx(ctx, delay)
 	}
 }

@@ -161,17 +161,7 @@ type DispatcherError struct {
 
 // Error names the operation, the queue and the message.
 func (e *DispatcherError) Error() string {
-	var b strings.Builder
-	b.WriteString("sqsdispatch: ")
-	b.WriteString(e.Op)
-	if e.MessageID != "" {
-		fmt.Fprintf(&b, " of message %s", e.MessageID)
-	}
-	if e.Queue != "" {
-		fmt.Fprintf(&b, " on %s", e.Queue)
-	}
-	fmt.Fprintf(&b, ": %s", strings.TrimPrefix(e.Err.Error(), "sqsdispatch: "))
-	return b.String()
+	return (&queue.OpError{Op: e.Op, Queue: e.Queue, MessageID: e.MessageID, Err: e.Err}).Error()
 }
 
 // Unwrap returns Err.

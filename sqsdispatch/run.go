@@ -146,7 +146,7 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 				return nil
 			}
 			d.log.Warn("receive failed; backing off", zap.Error(err), zap.Duration("delay", delay))
-			d.health.failed(err, delay)
+			d.health.failed(err)
 			sleepCtx(recvCtx, delay)
 			continue
 		}

@@ -115,7 +115,7 @@ func (h *health) received() {
 }
 
 // failed records a failed receive or start-up check.
-func (h *health) failed(err error, _ time.Duration) {
+func (h *health) failed(err error) {
 	h.mu.Lock()
 	h.err, h.errAt = err.Error(), time.Now()
 	h.mu.Unlock()
