@@ -22,9 +22,13 @@ func (t *turn) apply(ctx context.Context, a action) (action, error) {
 	case doDelete:
 		t.c.Release()
 		t.r.childGone(t.m) // the slot takes its next message while this one is deleted
-		ctx, cancel := t.callCtx(ctx)
+		cctx, cancel := t.callCtx(ctx)
 		defer cancel()
-		return a, t.d.q.Delete(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID)
+		if err := t.d.q.Delete(cctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID); err != nil {
+			return a, err
+		}
+		t.deletePayload(ctx)
+		return a, nil
 	case doVisibility:
 		return a, t.setVisibility(ctx, a.delay)
 	case doDeadLetter:

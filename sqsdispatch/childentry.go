@@ -26,10 +26,18 @@ type Cause struct {
 	ChildRunning bool
 	// Attempt is 1 for the first try and 2 for the retry.
 	Attempt int
+	// Checkpoint is the checkpoint the next run of the job resumes from:
+	// the last one the job recorded (see Checkpoint), or, when it
+	// recorded none or it cannot be kept, the message's own
+	// Message.Checkpoint; nil when there is none. A Cleanup undoes what
+	// the job did after it. A checkpoint the job recorded while it was
+	// being interrupted may arrive too late to be kept; this field says
+	// which one was.
+	Checkpoint []byte
 }
 
 func (c Cause) toWire() *wire.Cause {
-	wc := &wire.Cause{Reason: c.Reason, ChildRunning: c.ChildRunning, Attempt: c.Attempt}
+	wc := &wire.Cause{Reason: c.Reason, ChildRunning: c.ChildRunning, Attempt: c.Attempt, Checkpoint: c.Checkpoint}
 	if s, ok := c.Signal.(syscall.Signal); ok {
 		wc.Signal = int(s)
 	}
@@ -40,7 +48,7 @@ func causeFromWire(c *wire.Cause) Cause {
 	if c == nil {
 		return Cause{Attempt: 1}
 	}
-	out := Cause{Reason: c.Reason, ChildRunning: c.ChildRunning, Attempt: c.Attempt}
+	out := Cause{Reason: c.Reason, ChildRunning: c.ChildRunning, Attempt: c.Attempt, Checkpoint: c.Checkpoint}
 	if c.Signal != 0 {
 		out.Signal = syscall.Signal(c.Signal)
 	}

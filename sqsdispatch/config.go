@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 )
 
 // Defaults for zero Config fields.
@@ -154,8 +156,22 @@ type Config struct {
 	// subprocesses whose orphans it must not reap. Defaults to false.
 	Subreaper bool
 
-	noLogger bool          // Logger was nil: children's stderr goes to os.Stderr
-	maxAge   time.Duration // SQS's 12-hour limit; shortened by tests
+	// Payloads, when set, fetches the payloads of messages whose body is
+	// a pointer to S3 in the format of AWS's extended clients (see
+	// PayloadStore and package s3payload): the job gets the payload as
+	// its Body, streamed to its child. The dispatcher keeps the pointer:
+	// logs, dead-letter moves and continuations carry it, never the
+	// payload. A pointer whose object is missing is dead-lettered. When
+	// nil, a pointer message reaches its job as it is.
+	Payloads PayloadStore
+	// DeletePayloads deletes a message's payload object once its job
+	// succeeded and the message was deleted. Leave it off when other
+	// consumers read the same objects.
+	DeletePayloads bool
+
+	noLogger       bool          // Logger was nil: children's stderr goes to os.Stderr
+	maxAge         time.Duration // SQS's 12-hour limit; shortened by tests
+	ageLimitMargin time.Duration // replaces ageMargin's sum in tests
 }
 
 // DefaultStopSignals returns the signals Run stops on when
@@ -259,12 +275,26 @@ func (c Config) validate() error {
 			return err
 		}
 	}
-	if c.CleanupTimeout+cleanupMargin > maxVisibility {
-		return fmt.Errorf("sqsdispatch: Config.CleanupTimeout (%s) plus %s must fit in SQS's %s visibility limit",
-			c.CleanupTimeout, cleanupMargin, maxVisibility)
+	if c.ageMargin() > maxVisibility/2 {
+		return fmt.Errorf("sqsdispatch: Config.CleanupTimeout (%s) is too long: two cleanups and KillGrace (%s) must fit in half of SQS's %s visibility limit",
+			c.CleanupTimeout, c.KillGrace, maxVisibility)
 	}
 	return nil
 }
+
+// ageMargin is how long before SQS's 12-hour limit a job still running
+// is interrupted: time for two cleanups, a kill and the SQS calls, all
+// within the visibility SQS still allows.
+func (c *Config) ageMargin() time.Duration {
+	if c.ageLimitMargin > 0 {
+		return c.ageLimitMargin
+	}
+	return 2*(c.CleanupTimeout+cleanupMargin) + c.KillGrace + lease.Margin + ageSlack
+}
+
+// ageSlack is the part of ageMargin left for the SQS calls that follow
+// the cleanups.
+const ageSlack = 30 * time.Second
 
 // cleanupMargin is added to CleanupTimeout when a message's visibility is
 // extended for its cleanup.

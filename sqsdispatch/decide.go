@@ -15,9 +15,11 @@ const (
 	endExited      ending = iota // the child exited; it always wins a race
 	endLeaseLost                 // the lease was lost; the child was killed
 	endInterrupt                 // the dispatcher is stopping; the child still runs
-	endUnroutable                // no job could be picked for the message
+	endUnroutable                // the message cannot run: no job for it, its runs are used up or its payload is gone
+	endNoPayload                 // the message's payload could not be fetched for now
 	endNotStarted                // the dispatcher was stopping before a child started
 	endStartFailed               // the child could not be started
+	endAgeLimit                  // the message neared SQS's 12-hour limit; the child still runs
 )
 
 // exitInfo is what the owner knows of a child that has ended.
@@ -40,26 +42,29 @@ const (
 	doLeave                  // left for its visibility timeout (and the redrive policy)
 	doInterrupt              // the interruption protocol: cleanup, then give back or dead-letter
 	doGiveBack               // visible again at once (or after a receive in flight ends)
+	doContinue               // replaced by a copy carrying the job's checkpoint (set by interrupt)
 )
 
 // action is the fate decide picks for one message, with what the caller
 // is told.
 type action struct {
-	verb    verb
-	delay   time.Duration // doVisibility
-	reason  string        // doDeadLetter, doInterrupt
-	outcome string        // the Outcome... constant logged and counted
-	failure failure       // how the error the caller sees is built; failNone on success
+	verb     verb
+	delay    time.Duration // doVisibility
+	reason   string        // doDeadLetter, doInterrupt
+	outcome  string        // the Outcome... constant logged and counted
+	failure  failure       // how the error the caller sees is built; failNone on success
+	ageLimit bool          // doInterrupt at the 12-hour limit: without a checkpoint, stop the job for good
 }
 
 // failure names the error type the caller sees.
 type failure int
 
 const (
-	failNone    failure = iota
-	failJob             // *JobError
-	failProcess         // *WorkerProcessError
-	failLease           // *DispatcherError wrapping ErrLeaseLost
+	failNone       failure = iota
+	failJob                // *JobError
+	failProcess            // *WorkerProcessError
+	failLease              // *DispatcherError wrapping ErrLeaseLost
+	failDispatcher         // *DispatcherError wrapping the turn's cause
 )
 
 // retryDelay is the failure delay of the retry policy: ok is false when
@@ -79,6 +84,11 @@ func decide(end ending, x exitInfo, retry retryDelay) action {
 		return action{verb: doInterrupt, reason: "the dispatcher is stopping", outcome: OutcomeInterrupted}
 	case endUnroutable:
 		return action{verb: doDeadLetter, outcome: OutcomeDeadLettered, failure: failJob}
+	case endNoPayload:
+		return action{verb: doLeave, outcome: OutcomeFailed, failure: failDispatcher}
+	case endAgeLimit:
+		return action{verb: doInterrupt, reason: "the message neared SQS's 12-hour visibility limit",
+			outcome: OutcomeInterrupted, ageLimit: true}
 	case endNotStarted:
 		return action{verb: doGiveBack, outcome: OutcomeInterrupted}
 	case endStartFailed:

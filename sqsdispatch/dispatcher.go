@@ -127,20 +127,25 @@ func (d *Dispatcher) hold(rcv queue.Received) *inflight {
 }
 
 // childFor starts the child that runs m's job, or hands m to a spare.
-func (d *Dispatcher) childFor(m *inflight, job Job, log *zap.Logger) (*child.Child, error) {
+// A payload streams to the child after its request.
+func (d *Dispatcher) childFor(m *inflight, job Job, body *payloadBody, log *zap.Logger) (*child.Child, error) {
 	req := jobRequest(m.msg, job.Name)
 	start := time.Now()
+	opts := d.childOptions(log)
 	var c *child.Child
 	if sp := d.spares.Load(); sp != nil {
-		if c = sp.Take(); c != nil {
-			c.Send(req, log)
-		}
+		c = sp.Take()
 	}
 	if c == nil {
 		var err error
-		if c, err = child.Spawn(req, d.childOptions(log)); err != nil {
+		if c, err = child.Start(opts); err != nil {
 			return nil, err
 		}
+	}
+	if body != nil {
+		c.SendBody(req, body.r, body.size, opts.Log)
+	} else {
+		c.Send(req, opts.Log)
 	}
 	d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
 	return c, nil

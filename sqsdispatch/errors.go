@@ -40,6 +40,17 @@ var (
 	// could not be started (exec failed, out of file descriptors). The
 	// message is given back; Run returns rather than loop.
 	ErrChildStart = errors.New("sqsdispatch: child process could not be started")
+	// ErrAgeLimit is wrapped by the *DispatcherError of a job that was
+	// still running as its message neared SQS's 12-hour limit on
+	// visibility, and had recorded no checkpoint in that run. The job was
+	// stopped (its Cleanup ran) before the message could be received
+	// again, and the message is left to its visibility and the queue's
+	// redrive policy. A job that checkpoints is continued instead.
+	ErrAgeLimit = errors.New("sqsdispatch: the message reached SQS's 12-hour visibility limit; the job had recorded no checkpoint and was stopped")
+	// ErrPayloadNotFound is wrapped by PayloadStore.OpenPayload when the
+	// object a pointer names does not exist. The message is then moved to
+	// the dead-letter queue, pointer and all.
+	ErrPayloadNotFound = errors.New("sqsdispatch: payload object not found")
 )
 
 // StoppedError is returned by Run when a stop signal or the caller's

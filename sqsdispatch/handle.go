@@ -9,6 +9,7 @@ import (
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/payload"
 )
 
 // inflight is a received message while the dispatcher holds it.
@@ -38,14 +39,23 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
 	}
 	t.job, t.log = job, t.log.With(zap.String("job", job.Name))
-	if t.c, t.cause = d.childFor(m, job, t.log); t.cause != nil {
+	if t.runsUsedUp(ctx) {
+		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
+	}
+	body, end := t.openPayload(ctx)
+	if end != endExited {
+		return t.settle(ctx, decide(end, exitInfo{}, retryDelay{}))
+	}
+	if t.c, t.cause = d.childFor(m, job, body, t.log); t.cause != nil {
+		body.Close()
 		return t.settle(ctx, decide(endStartFailed, exitInfo{}, retryDelay{}))
 	}
 	defer t.c.Release()
+	defer body.Close() // before the release: a read of the store that stalls must not hold it
 	t.log = t.log.With(zap.Int("pid", t.c.PID()))
 	d.slots.add(m, t.c)
 	defer d.slots.remove(m)
-	end := t.await()
+	end = t.await()
 	return t.settle(ctx, decide(end, t.x, d.retryDelay(m)))
 }
 
@@ -61,8 +71,14 @@ type turn struct {
 	log   *zap.Logger
 	start time.Time
 
-	deadline time.Time // the end of the visibility held, once the lease is released
-	dlq      string    // the dead-letter queue the message was moved to
+	op string // what failed, for a failDispatcher error
+
+	deadline  time.Time        // the end of the visibility held, once the lease is released
+	dlq       string           // the dead-letter queue the message was moved to
+	cp        []byte           // the job's last checkpoint, as the interruption took it
+	cpN       int              // how many checkpoints the job recorded by then
+	continued string           // the ID of the copy that continues the message
+	pointer   *payload.Pointer // where the message's payload is, when its body points to one
 }
 
 // await waits for the first thing that ends the job's run. A child that
@@ -71,11 +87,19 @@ func (t *turn) await() ending {
 	w := child.NewWatch(t.c, child.Limits{Timeout: t.job.Timeout, KillGrace: t.d.cfg.KillGrace,
 		MaxRSS: t.d.memLimit(t.job), SampleInterval: t.d.cfg.MemorySampleInterval}, nil)
 	defer w.Stop()
+	limit := time.NewTimer(time.Until(t.m.received.Add(t.d.maxAge - t.d.cfg.ageMargin())))
+	defer limit.Stop()
 	for {
 		select {
 		case <-t.c.Done():
 			t.x = exitOf(t.c, w)
 			return endExited
+		case <-limit.C:
+			if t.exited(w) {
+				return endExited
+			}
+			t.log.Warn("the message nears SQS's 12-hour visibility limit; interrupting its job", zap.Duration("max_age", t.d.maxAge))
+			return endAgeLimit
 		case <-t.m.lease.Lost():
 			if t.exited(w) {
 				return endExited

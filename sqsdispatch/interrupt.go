@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
@@ -37,7 +38,10 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 			sig = syscall.Signal(t.x.res.Signal)
 		}
 	}
-	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running})
+	// The checkpoint kept is the one the Cleanup is told of: it undoes
+	// what the job did after it, and the next run resumes from it.
+	kept, next := t.keep(ctx)
+	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: kept})
 	if errors.Is(cerr, errJobFinished) {
 		<-c.Done()
 		t.x = exitOf(c, nil)
@@ -63,6 +67,13 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		a.reason = fmt.Sprintf("cleanup failed after %s: %v", a.reason, cerr)
 		return a, t.deadLetter(ctx, a.reason)
 	}
+	if a.ageLimit && next == nil {
+		// No checkpoint to continue from: stopped for good, and the
+		// message is left to the redrive policy.
+		a.verb, a.outcome, a.failure = doLeave, OutcomeAgeLimit, failDispatcher
+		t.op, t.cause = "age limit", ErrAgeLimit
+		return a, nil
+	}
 	cctx, cancel := t.callCtx(ctx)
 	defer cancel()
 	qi, err := t.d.q.Info(cctx, t.m.msg.Queue)
@@ -74,8 +85,33 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		a.reason += "; the queue allows no retries (maxReceiveCount 1)"
 		return a, t.deadLetter(ctx, a.reason)
 	}
+	if next != nil {
+		err := t.continueMessage(ctx, next)
+		if err == nil {
+			a.verb, a.outcome = doContinue, OutcomeContinued
+			return a, nil
+		}
+		t.log.Error("the message could not be continued from its checkpoint; giving it back to run from its earlier one", zap.Error(err))
+	}
 	a.verb = doGiveBack
 	return a, t.giveBack(ctx)
+}
+
+// keep takes the job's last checkpoint and, when the job recorded one
+// and a copy of the message can carry it, returns it with the copy that
+// continues the message. Otherwise the message's own checkpoint (from an
+// earlier run, or nil) is what the next run resumes from.
+func (t *turn) keep(ctx context.Context) ([]byte, *queue.ContinueInput) {
+	t.cp, t.cpN = t.c.Checkpoint()
+	if t.cpN == 0 {
+		return t.m.msg.Checkpoint, nil
+	}
+	next, err := t.continuation(ctx)
+	if err != nil {
+		t.log.Warn("the job's checkpoint cannot be kept", zap.Int("checkpoints", t.cpN), zap.Error(err))
+		return t.m.msg.Checkpoint, nil
+	}
+	return t.cp, next
 }
 
 // reportedExitCode is the exit code a child exits with after reporting res.

@@ -1,11 +1,14 @@
 package sqsdispatch
 
 import (
+	"cmp"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/resume"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
@@ -26,6 +29,39 @@ type Message struct {
 	// ReceiveCount is how many times SQS has handed out the message,
 	// this delivery included.
 	ReceiveCount int
+
+	// Checkpoint is the last checkpoint an earlier run of the job recorded
+	// (see Checkpoint), or nil. A job that checkpoints resumes from it.
+	Checkpoint []byte
+	// Runs counts the deliveries of the job's work: ReceiveCount plus the
+	// deliveries of the messages this one continues, when an interrupted
+	// job was continued as a new message.
+	Runs int
+	// FirstReceived is when the work was first received: the first
+	// receive of this message or, for a continued job, of the message
+	// that started it. It is zero when SQS did not say.
+	FirstReceived time.Time
+
+	resume resume.State // what the messages this one continues carried
+}
+
+// loadResume fills in Checkpoint, Runs and FirstReceived from the
+// message's attributes. A resume attribute that cannot be read is
+// ignored: the job then starts afresh.
+func (m *Message) loadResume() {
+	m.Runs = m.ReceiveCount
+	if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameApproximateFirstReceiveTimestamp)], 10, 64); err == nil {
+		m.FirstReceived = time.UnixMilli(ms)
+	}
+	a, ok := m.MessageAttributes[resume.Attr]
+	if !ok {
+		return
+	}
+	st, err := resume.Decode(a.BinaryValue)
+	if err != nil {
+		return
+	}
+	m.resume, m.Checkpoint, m.Runs, m.FirstReceived = st, st.Checkpoint, st.Runs+m.ReceiveCount, st.FirstReceived
 }
 
 // MessageAttribute is one sender-set attribute of a message. DataType is
@@ -60,6 +96,7 @@ func fromSQS(queue string, m types.Message) *Message {
 			}
 		}
 	}
+	msg.loadResume()
 	return msg
 }
 
@@ -78,13 +115,23 @@ func sqsAttributes(attrs map[string]MessageAttribute) map[string]types.MessageAt
 	return out
 }
 
+// toWire is the message as its child gets it. A Checkpoint set by hand
+// (a test giving a job a checkpoint to resume from) travels as the resume
+// attribute.
 func (m *Message) toWire() wire.Message {
 	w := wire.Message{ID: m.ID, Queue: m.Queue, Body: m.Body, Attributes: m.Attributes, ReceiveCount: m.ReceiveCount}
-	if len(m.MessageAttributes) > 0 {
-		w.MessageAttributes = make(map[string]wire.Attribute, len(m.MessageAttributes))
+	if len(m.MessageAttributes) > 0 || m.Checkpoint != nil {
+		w.MessageAttributes = make(map[string]wire.Attribute, len(m.MessageAttributes)+1)
 		for k, v := range m.MessageAttributes {
 			w.MessageAttributes[k] = wire.Attribute(v)
 		}
+	}
+	if _, ok := w.MessageAttributes[resume.Attr]; !ok && m.Checkpoint != nil {
+		st := m.resume
+		st.Origin = cmp.Or(st.Origin, m.ID)
+		st.Runs = max(0, m.Runs-m.ReceiveCount)
+		st.FirstReceived, st.Checkpoint = m.FirstReceived, m.Checkpoint
+		w.MessageAttributes[resume.Attr] = wire.Attribute{DataType: resume.DataType, BinaryValue: st.Encode()}
 	}
 	return w
 }
@@ -97,5 +144,6 @@ func messageFromWire(w wire.Message) *Message {
 			m.MessageAttributes[k] = MessageAttribute(v)
 		}
 	}
+	m.loadResume()
 	return m
 }

@@ -32,6 +32,8 @@ const (
 	OutcomeCrashed      = "crashed"       // child ended without a result; left for its visibility timeout
 	OutcomeInterrupted  = "interrupted"   // stop signal or outside kill: cleaned up and given back or dead-lettered
 	OutcomeLeaseLost    = "lease_lost"    // lease lost; child killed
+	OutcomeContinued    = "continued"     // interrupted after a checkpoint; replaced by a copy that resumes from it
+	OutcomeAgeLimit     = "age_limit"     // neared SQS's 12-hour limit without a checkpoint; stopped, left to the redrive policy
 	OutcomeError        = "error"         // the dispatcher could not apply the outcome
 )
 

@@ -43,10 +43,12 @@ func (t *turn) failureError(a action) error {
 		return e
 	case failLease:
 		return &DispatcherError{Op: "heartbeat", Queue: m.Queue, MessageID: m.ID, Err: t.m.lease.Err()}
+	case failDispatcher:
+		return &DispatcherError{Op: t.op, Queue: m.Queue, MessageID: m.ID, Err: t.cause}
 	case failProcess:
 		return t.processError(a)
 	}
-	if t.r.stopping() && (a.verb == doGiveBack || a.verb == doDeadLetter) {
+	if t.r.stopping() && (a.verb == doGiveBack || a.verb == doDeadLetter || a.verb == doContinue) {
 		return t.r.stopErr() // interrupted by the stop: given back, or dead-lettered for want of retries
 	}
 	return nil
@@ -96,6 +98,9 @@ func (t *turn) report(a action, err, applyErr error) {
 	}
 	if a.delay > 0 && a.verb == doVisibility {
 		fields = append(fields, zap.Duration("retry_after", a.delay))
+	}
+	if t.continued != "" {
+		fields = append(fields, zap.String("continued_as", t.continued), zap.Int("checkpoints", t.cpN))
 	}
 	if t.dlq != "" {
 		fields = append(fields, zap.String("dlq", t.dlq), zap.String("reason", t.reason(a)))

@@ -33,6 +33,8 @@ func testRegistry() *sqsdispatch.Registry {
 	registerScaleJobs(reg)
 	registerObservabilityJobs(reg)
 	registerLifecycleJobs(reg)
+	registerCheckpointJobs(reg)
+	registerPayloadJobs(reg)
 	return reg
 }
 

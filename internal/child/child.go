@@ -2,14 +2,16 @@
 // running binary, and is that child's runtime once it runs.
 //
 // The parent side starts a child (Start, Spawn), hands it its request over
-// a pipe (Send), forwards its stderr, times and measures it (Watch),
-// signals its process group and, when done with it, kills what is left of
-// the group and reaps it (Release). Spares keeps children started ahead of
-// need.
+// a pipe (Send, or SendBody to stream a large body after it), keeps the
+// checkpoints its job records (Child.Checkpoint), forwards its stderr,
+// times and measures it (Watch), signals its process group and, when done
+// with it, kills what is left of the group and reaps it (Release). Spares
+// keeps children started ahead of need.
 //
 // The child side (Serve) is the whole life of the re-executed process:
-// the handshake, the handling of its parent's death, the job, the killing
-// of everything the job left behind, and the report.
+// the handshake, the handling of its parent's death, the job (which may
+// record checkpoints: Checkpoint), the killing of everything the job left
+// behind, and the report.
 //
 // Nothing a job starts may outlive the dispatcher. Several mechanisms
 // cover each other's gaps:
@@ -63,6 +65,7 @@ type Child struct {
 	pending atomic.Int32  // of the reaping and the result read; the last closes done
 	state   *os.ProcessState
 	res     *wire.Result // nil when the child reported nothing
+	ckpt    atomic.Pointer[checkpoint]
 
 	reqW    *os.File       // request pipe, held open as the child's lifeline
 	writes  sync.WaitGroup // request writes in flight
@@ -97,7 +100,8 @@ func (c *Child) Started() time.Time {
 func (c *Child) Done() <-chan struct{} { return c.done }
 
 // Result returns what the child reported, or nil when it reported nothing.
-// Call it after Done is closed.
+// Call it after Done is closed. Checkpoints are not results: see
+// Checkpoint.
 func (c *Child) Result() *wire.Result { return c.res }
 
 // State returns the child's exit state. Call it after Done is closed. It

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -12,8 +14,9 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// HandshakeTimeout bounds how long a child waits for its request. A spare
-// child waits here, so spares must be retired sooner.
+// HandshakeTimeout bounds how long a child waits for its request and the
+// body that follows it, if one does. A spare child waits here, so spares
+// must be retired sooner.
 const HandshakeTimeout = 10 * time.Minute
 
 const notByHand = "this process is a job child of a dispatcher and cannot be started by hand (%v)"
@@ -45,8 +48,9 @@ const markerFD = 5
 // devNull is the file every child gets as its marker descriptor.
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
-// readRequest reads the request, exiting the process when none comes
-// within HandshakeTimeout.
+// readRequest reads the request, and the body that follows it when one
+// does, exiting the process when they have not come within
+// HandshakeTimeout. Its errors are the whole message of a refusal.
 func readRequest(r io.Reader) (*wire.Request, error) {
 	timer := time.AfterFunc(HandshakeTimeout, func() {
 		os.Exit(refuse(notByHand, fmt.Sprintf("no handshake within %s", HandshakeTimeout)))
@@ -55,9 +59,33 @@ func readRequest(r io.Reader) (*wire.Request, error) {
 	var req wire.Request
 	switch err := wire.Read(r, &req); {
 	case errors.Is(err, wire.ErrVersion):
-		return nil, fmt.Errorf("parent speaks protocol %d, this binary %d; they must be the same build", req.Version, wire.Version)
+		return nil, fmt.Errorf(notByHand, fmt.Sprintf("parent speaks protocol %d, this binary %d; they must be the same build", req.Version, wire.Version))
 	case err != nil:
-		return nil, fmt.Errorf("no handshake from a parent: %w", err)
+		return nil, fmt.Errorf(notByHand, fmt.Sprintf("no handshake from a parent: %v", err))
+	}
+	if req.BodyFollows {
+		body, err := readBody(r, req.BodySize)
+		if err != nil {
+			return nil, err
+		}
+		req.Message.Body = body
 	}
 	return &req, nil
+}
+
+// readBody reads the size bytes of a message body that follow the request,
+// into one allocation of that size.
+func readBody(r io.Reader, size int64) (string, error) {
+	if size > math.MaxInt {
+		return "", fmt.Errorf("the dispatcher sent a message body of %d bytes, more than this platform can hold", size)
+	}
+	var b strings.Builder
+	b.Grow(int(size))
+	if n, err := io.CopyN(&b, r, size); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return "", fmt.Errorf("the dispatcher's message body ended after %d of %d bytes: %w", n, size, err)
+	}
+	return b.String(), nil
 }

@@ -67,6 +67,13 @@ type jobSpec struct {
 	File   string `json:"file"`   // where the job writes what it has to say
 	Block  bool   `json:"block"`  // block until the job's context ends
 	Setsid bool   `json:"setsid"` // start the grandchild in a session of its own
+	// Checkpoints is how many checkpoints each of Workers goroutines (0:
+	// one) records, each padded to Size bytes; with Die the job then
+	// SIGKILLs itself.
+	Checkpoints int  `json:"checkpoints"`
+	Workers     int  `json:"workers"`
+	Size        int  `json:"size"`
+	Die         bool `json:"die"`
 }
 
 func (s jobSpec) body() string {
@@ -76,6 +83,9 @@ func (s jobSpec) body() string {
 
 // testRunner runs the test jobs in a child.
 func testRunner(ctx context.Context, req *wire.Request) wire.Result {
+	if req.Job == "body" { // the body is the payload, not a spec
+		return runBody(req)
+	}
 	var spec jobSpec
 	_ = json.Unmarshal([]byte(req.Message.Body), &spec)
 	if req.Mode == wire.ModeCleanup {
@@ -106,6 +116,10 @@ func testRunner(ctx context.Context, req *wire.Request) wire.Result {
 		return wire.Result{Kind: wire.KindError, Error: context.Cause(ctx).Error()}
 	case "grandchild":
 		return runGrandchild(ctx, spec)
+	case "checkpoint":
+		return runCheckpoints(ctx, spec)
+	case "checkpoint-refusals":
+		return runCheckpointRefusals(ctx)
 	}
 	return wire.Result{Kind: wire.KindPermanent, Error: "unknown test job " + req.Job}
 }
@@ -139,6 +153,9 @@ func runCleanup(ctx context.Context, req *wire.Request, spec jobSpec) wire.Resul
 		if st, err := proc.ReadStat(req.GuardPGID); err == nil {
 			state = string(st.State)
 		}
+	}
+	if spec.Checkpoints > 0 {
+		return resultOf(child.Checkpoint(ctx, []byte("from a cleanup")))
 	}
 	if err := writeFile(spec.File, pidToken(os.Getpid())+" "+state); err != nil {
 		return resultOf(err)

@@ -14,8 +14,10 @@ const reapWithin = 2 * time.Second
 // Release kills whatever is left of the child's process group, waits
 // until the child is reaped, reaps the members of its group that were
 // re-parented to this process (when it is a child subreaper), and closes
-// the pipes. When it returns, no goroutine of the child is left. Calls
-// after the first wait for the first to finish and do nothing else.
+// the pipes, which ends a request or body write the child no longer reads.
+// When it returns, no goroutine of the child is left; a body copy
+// (SendBody) in a Read of its source holds it until that Read returns.
+// Calls after the first wait for the first to finish and do nothing else.
 func (c *Child) Release() { c.releaseOnce.Do(c.release) }
 
 func (c *Child) release() {
@@ -28,7 +30,7 @@ func (c *Child) release() {
 	if !isTracked(c.pid) { // else the id now names a new child's group
 		proc.ReapGroup(c.pid, reapWithin)
 	}
-	_ = c.reqW.Close() // also ends a request write still in flight
+	_ = c.reqW.Close() // also ends a request or body write still in flight
 	c.writes.Wait()
 	if !isClosed(c.errDone) {
 		t := time.NewTimer(reapWithin)

@@ -14,7 +14,7 @@ import (
 
 // Release leaves no goroutine behind, whatever state the child is in:
 // finished, running, waiting at the handshake, or stuck behind a large
-// request it never read. It does not run in parallel, so that the
+// request (or a body) it never read. It does not run in parallel, so that the
 // children's goroutines it counts are those of its own children.
 func TestReleaseLeavesNoGoroutine(t *testing.T) {
 	if n := len(childGoroutines()); n > 0 {
@@ -46,6 +46,10 @@ func TestReleaseLeavesNoGoroutine(t *testing.T) {
 	stuck := start(nil)
 	stuck.Signal(syscall.SIGSTOP)
 	stuck.Send(wire.Request{Mode: wire.ModeRun, Job: "ok", Message: wire.Message{Body: strings.Repeat("x", 1<<20)}}, nil)
+	// The same with a body streamed after the request.
+	streaming := start(nil)
+	streaming.Signal(syscall.SIGSTOP)
+	streaming.SendBody(wire.Request{Mode: wire.ModeRun, Job: "body"}, &patternReader{size: 400 << 20}, 400<<20, nil)
 	readPIDs(t, file, 1)
 	waitDone(t, done)
 	for _, c := range kids {
@@ -67,12 +71,13 @@ func TestReleaseLeavesNoGoroutine(t *testing.T) {
 }
 
 // childGoroutines returns the stacks of the goroutines running code of the
-// package's children (other than the process-wide ReapAdopted).
+// package's children (other than the process-wide ReapAdopted, and the
+// package's own tests).
 func childGoroutines() []string {
 	buf := make([]byte, 4<<20)
 	var out []string
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "/internal/child.") && !strings.Contains(g, "child.ReapAdopted") {
+		if strings.Contains(g, "/internal/child.") && !strings.Contains(g, "child.ReapAdopted") && !strings.Contains(g, "testing.tRunner(") {
 			out = append(out, g)
 		}
 	}

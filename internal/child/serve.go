@@ -34,11 +34,13 @@ func IsChild() bool {
 
 // Serve is the whole life of a job child; main calls it first thing when
 // IsChild reports true, and exits with the code it returns. It arms the
-// handling of its parent's death, checks the handshake, reads the request,
-// runs it with run, kills every process the job left behind, and reports
-// the result to the parent. It refuses to run (ExitRefused, with a message
-// on stderr) when run is nil, when it was started by hand, by a different
-// build, or got no request within HandshakeTimeout.
+// handling of its parent's death, checks the handshake, reads the request
+// (and the body that follows it, if one does), runs it with run (a job may
+// record checkpoints meanwhile: Checkpoint), kills every process the job
+// left behind, and reports the result to the parent. It refuses to run
+// (ExitRefused, with a message on stderr) when run is nil, when it was
+// started by hand, by a different build, or got no whole request within
+// HandshakeTimeout.
 func Serve(run Runner) int {
 	d := armDeath() // first of all: from here on the parent's death kills the group
 	proc.NameAfter(os.Args[0])
@@ -64,17 +66,22 @@ func Serve(run Runner) int {
 	_ = proc.BecomeSubreaper() // the job's orphans come to us, to be killed and reaped
 	req, err := readRequest(reqPipe)
 	if err != nil {
-		return refuse(notByHand, err)
+		return refuse("%v", err)
 	}
 	d.guard(req.GuardPGID)
 	go d.lifeline(reqPipe)
-	return report(resPipe, serveRequest(d, run, req))
+	rep := &reporter{w: resPipe}
+	return rep.report(serveRequest(d, run, req, rep))
 }
 
 // serveRequest runs req and then makes sure that nothing the job started
-// is left: the guarded job's group and this process's descendants.
-func serveRequest(d *death, run Runner, req *wire.Request) wire.Result {
+// is left: the guarded job's group and this process's descendants. A job
+// (not a cleanup) finds rep in its context, to record checkpoints with.
+func serveRequest(d *death, run Runner, req *wire.Request, rep *reporter) wire.Result {
 	ctx, stopped := watchStops()
+	if req.Mode == wire.ModeRun {
+		ctx = context.WithValue(ctx, reporterKey{}, rep)
+	}
 	// The job is suspended only now that an armed guardian lives. A job
 	// that had returned before the suspension took hold is not cleaned up:
 	// it is resumed to report its own result.
@@ -92,6 +99,7 @@ func serveRequest(d *death, run Runner, req *wire.Request) wire.Result {
 	}
 	res := runSafely(ctx, run, req)
 	if req.Mode == wire.ModeRun {
+		rep.jobReturned()
 		_ = syscall.Close(markerFD) // the job has returned
 	}
 	// After the first cleanup try the job is killed in every case: success
@@ -113,17 +121,4 @@ func runSafely(ctx context.Context, run Runner, req *wire.Request) (res wire.Res
 		}
 	}()
 	return run(ctx, req)
-}
-
-// report writes the result, cut to fit a frame, and returns the exit code.
-func report(w *os.File, res wire.Result) int {
-	if err := wire.Write(w, res.Fit()); err != nil {
-		fmt.Fprintf(os.Stderr, "sqsdispatch: cannot report the job's result to the dispatcher: %v\n", err)
-		return ExitFailed
-	}
-	_ = w.Close()
-	if res.Kind == wire.KindOK || res.Kind == wire.KindJobFinished {
-		return ExitOK
-	}
-	return ExitFailed
 }

@@ -1,7 +1,6 @@
 package child
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -122,20 +121,6 @@ func (c *Child) run(cmd *exec.Cmd, started chan<- error) {
 	untrack(pid)
 	c.state = cmd.ProcessState
 	c.partDone()
-}
-
-// readResult reads the one frame the child reports.
-func (c *Child) readResult(r *os.File) {
-	defer c.partDone()
-	defer r.Close()
-	var res wire.Result
-	if err := wire.Read(r, &res); err != nil {
-		if !errors.Is(err, wire.ErrNoFrame) {
-			c.warn("reading the child's result", err)
-		}
-		return
-	}
-	c.res = &res
 }
 
 // setLog makes log (nil: raw copies) receive the child's stderr lines.

@@ -99,11 +99,10 @@ func (q *Queues) DeadLetter(ctx context.Context, in DeadLetterInput) (dlqURL str
 // attributes that fit within the attribute count and maxSize.
 func deadLetterAttributes(in DeadLetterInput, maxSize int) map[string]types.MessageAttributeValue {
 	attrs := make(map[string]types.MessageAttributeValue, len(in.MessageAttributes)+4)
-	size := len(in.Body)
 	for k, v := range in.MessageAttributes {
 		attrs[k] = v
-		size += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue)) + len(v.BinaryValue)
 	}
+	size := MessageSize(in.Body, attrs)
 	extra := []struct{ name, value string }{
 		{AttrReason, sanitize(in.Reason)},
 		{AttrSourceQueue, in.Queue},
@@ -128,6 +127,16 @@ func deadLetterAttributes(in DeadLetterInput, maxSize int) map[string]types.Mess
 		return nil
 	}
 	return attrs
+}
+
+// MessageSize is the size SQS counts against MaximumMessageSize: the
+// body plus each attribute's name, data type and value.
+func MessageSize(body string, attrs map[string]types.MessageAttributeValue) int {
+	size := len(body)
+	for k, v := range attrs {
+		size += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue)) + len(v.BinaryValue)
+	}
+	return size
 }
 
 // dedupID derives a FIFO deduplication ID from a message ID.

@@ -100,6 +100,14 @@ func (d *decoder) bytes() []byte {
 	return append([]byte{}, p...)
 }
 
+// optBytes reads a byte slice that is nil when empty.
+func (d *decoder) optBytes() []byte {
+	if p := d.raw(); len(p) > 0 {
+		return append([]byte(nil), p...)
+	}
+	return nil
+}
+
 func (d *decoder) string() string { return string(d.raw()) }
 
 func (d *decoder) bool() bool {
@@ -182,9 +190,31 @@ func (r Request) MarshalBinary() ([]byte, error) {
 		e.string(c.Reason)
 		e.bool(c.ChildRunning)
 		e.int(int64(c.Attempt))
+		e.bytes(c.Checkpoint)
+		if err := checkCheckpoint(c.Checkpoint); err != nil {
+			return nil, err
+		}
 	}
 	e.int(int64(r.GuardPGID))
+	e.bool(r.BodyFollows)
+	e.int(r.BodySize)
+	if err := r.checkBody(); err != nil {
+		return nil, err
+	}
 	return e.b, nil
+}
+
+// checkBody rejects a request whose body fields contradict each other.
+func (r *Request) checkBody() error {
+	switch {
+	case r.BodySize < 0:
+		return fmt.Errorf("wire: negative body size %d", r.BodySize)
+	case !r.BodyFollows && r.BodySize != 0:
+		return fmt.Errorf("wire: a body size of %d without a body that follows", r.BodySize)
+	case r.BodyFollows && r.Message.Body != "":
+		return errors.New("wire: a body in the frame as well as one that follows it")
+	}
+	return nil
 }
 
 // UnmarshalBinary decodes a request.
@@ -223,10 +253,18 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		}
 	}
 	if d.bool() {
-		r.Cause = &Cause{Signal: int(d.int()), Reason: d.string(), ChildRunning: d.bool(), Attempt: int(d.int())}
+		r.Cause = &Cause{Signal: int(d.int()), Reason: d.string(), ChildRunning: d.bool(), Attempt: int(d.int()),
+			Checkpoint: d.optBytes()}
+		if err := checkCheckpoint(r.Cause.Checkpoint); err != nil {
+			return err
+		}
 	}
 	r.GuardPGID = int(d.int())
-	return d.end()
+	r.BodyFollows, r.BodySize = d.bool(), d.int()
+	if err := d.end(); err != nil {
+		return err
+	}
+	return r.checkBody()
 }
 
 // MarshalBinary encodes the result.
@@ -237,6 +275,10 @@ func (r Result) MarshalBinary() ([]byte, error) {
 	e.int(r.RetryAfterNS)
 	e.string(r.Stack)
 	e.int(int64(r.Signal))
+	e.bytes(r.Checkpoint)
+	if err := checkCheckpoint(r.Checkpoint); err != nil {
+		return nil, err
+	}
 	return e.b, nil
 }
 
@@ -244,15 +286,30 @@ func (r Result) MarshalBinary() ([]byte, error) {
 func (r *Result) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
 	r.Kind, r.Error, r.RetryAfterNS, r.Stack, r.Signal = d.string(), d.string(), d.int(), d.string(), int(d.int())
-	return d.end()
+	r.Checkpoint = d.optBytes()
+	if err := d.end(); err != nil {
+		return err
+	}
+	return checkCheckpoint(r.Checkpoint)
+}
+
+func checkCheckpoint(p []byte) error {
+	if len(p) > MaxCheckpointBytes {
+		return fmt.Errorf("wire: checkpoint of %d bytes exceeds %d", len(p), MaxCheckpointBytes)
+	}
+	return nil
 }
 
 // Fit returns the result with its Error cut to MaxErrorBytes and its Stack
-// to MaxStackBytes, each cut marked, so that the result always fits in a
-// frame.
+// to MaxStackBytes, each cut marked, and without a Checkpoint longer than
+// MaxCheckpointBytes (which cannot be cut), so that the result always fits
+// in a frame.
 func (r Result) Fit() Result {
 	r.Error = cut(r.Error, MaxErrorBytes)
 	r.Stack = cut(r.Stack, MaxStackBytes)
+	if checkCheckpoint(r.Checkpoint) != nil {
+		r.Checkpoint = nil
+	}
 	return r
 }
 

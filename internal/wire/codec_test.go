@@ -21,7 +21,7 @@ func sampleRequest() Request {
 				"b": {DataType: "Binary", BinaryValue: []byte{0, 1, 255}},
 				"e": {DataType: "Binary", BinaryValue: []byte{}},
 			}},
-		Cause:     &Cause{Signal: 15, Reason: "stopping", ChildRunning: true, Attempt: 2},
+		Cause:     &Cause{Signal: 15, Reason: "stopping", ChildRunning: true, Attempt: 2, Checkpoint: []byte{0, 'c', 255}},
 		GuardPGID: 4242,
 	}
 }
@@ -35,15 +35,177 @@ func mustMarshal(t testing.TB, v interface{ MarshalBinary() ([]byte, error) }) [
 	return b
 }
 
+// sampleBodyRequest is sampleRequest with a body that follows the frame.
+func sampleBodyRequest() Request {
+	r := sampleRequest()
+	r.Message.Body, r.BodyFollows, r.BodySize = "", true, 400<<20
+	return r
+}
+
+// sampleCheckpoint is a checkpoint frame's result.
+func sampleCheckpoint() Result {
+	return Result{Kind: KindCheckpoint, Checkpoint: []byte{0, 1, 'x', 255}}
+}
+
 func TestRequestRoundTripsEveryField(t *testing.T) {
 	t.Parallel()
-	in := sampleRequest()
-	var out Request
-	if err := out.UnmarshalBinary(mustMarshal(t, in)); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		in   Request
+	}{
+		{"body in the frame", sampleRequest()},
+		{"body that follows the frame", sampleBodyRequest()},
+		{"empty body that follows the frame", func() Request { r := sampleBodyRequest(); r.BodySize = 0; return r }()},
+		{"cause without a checkpoint", func() Request { r := sampleRequest(); r.Cause.Checkpoint = nil; return r }()},
+		{"no cause", func() Request { r := sampleRequest(); r.Cause = nil; return r }()},
+		{"cause with a checkpoint at the limit", func() Request {
+			r := sampleRequest()
+			r.Cause.Checkpoint = bytes.Repeat([]byte{9}, MaxCheckpointBytes)
+			return r
+		}()},
 	}
-	if !reflect.DeepEqual(in, out) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out Request
+			if err := out.UnmarshalBinary(mustMarshal(t, tt.in)); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(tt.in, out) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", out, tt.in)
+			}
+		})
+	}
+}
+
+func TestResultRoundTripsEveryField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   Result
+		want Result
+	}{
+		{"final result", Result{Kind: KindRetry, Error: "e", RetryAfterNS: 5, Stack: "s", Signal: 15},
+			Result{Kind: KindRetry, Error: "e", RetryAfterNS: 5, Stack: "s", Signal: 15}},
+		{"checkpoint", sampleCheckpoint(), sampleCheckpoint()},
+		{"checkpoint at the limit", Result{Kind: KindCheckpoint, Checkpoint: bytes.Repeat([]byte{7}, MaxCheckpointBytes)},
+			Result{Kind: KindCheckpoint, Checkpoint: bytes.Repeat([]byte{7}, MaxCheckpointBytes)}},
+		{"empty checkpoint decodes as nil", Result{Kind: KindCheckpoint, Checkpoint: []byte{}}, Result{Kind: KindCheckpoint}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out Result
+			if err := out.UnmarshalBinary(mustMarshal(t, tt.in)); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(out, tt.want) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", out, tt.want)
+			}
+		})
+	}
+}
+
+// requestWithBody encodes sampleRequest with the given body fields as
+// they are, whether or not they make sense together.
+func requestWithBody(body string, follows bool, size int64) []byte {
+	r := sampleRequest()
+	r.Message.Body = body
+	b, _ := r.MarshalBinary()
+	b = b[:len(b)-2] // BodyFollows false, BodySize 0: one byte each
+	e := encoder{b: b}
+	e.bool(follows)
+	e.int(size)
+	return e.b
+}
+
+// resultWithCheckpoint encodes a checkpoint result carrying n bytes, however
+// many that is.
+func resultWithCheckpoint(n int) []byte {
+	b, _ := Result{Kind: KindCheckpoint}.MarshalBinary()
+	e := encoder{b: b[:len(b)-1]} // the empty checkpoint's length
+	e.bytes(make([]byte, n))
+	return e.b
+}
+
+// requestWithCauseCheckpoint encodes a request whose cause carries a
+// checkpoint of n bytes, however many that is.
+func requestWithCauseCheckpoint(n int) []byte {
+	e := encoder{b: requestHead()}
+	e.uint(0)     // attributes
+	e.uint(0)     // message attributes
+	e.bool(true)  // cause
+	e.int(15)     // signal
+	e.string("r") // reason
+	e.bool(false) // child running
+	e.int(1)      // attempt
+	e.bytes(make([]byte, n))
+	e.int(0)      // guard
+	e.bool(false) // body follows
+	e.int(0)      // body size
+	return e.b
+}
+
+func TestBodyAndCheckpointFieldsAreChecked(t *testing.T) {
+	t.Parallel()
+	decodeRequest := func(b []byte) error { var r Request; return r.UnmarshalBinary(b) }
+	decodeResult := func(b []byte) error { var r Result; return r.UnmarshalBinary(b) }
+	tests := []struct {
+		name    string
+		decode  func([]byte) error
+		frame   []byte
+		wantErr string
+	}{
+		{"a body that follows", decodeRequest, requestWithBody("", true, 1<<40), ""},
+		{"a negative body size", decodeRequest, requestWithBody("", true, -1), "negative body size"},
+		{"a negative body size without a body", decodeRequest, requestWithBody("", false, -5), "negative body size"},
+		{"a body size without a body that follows", decodeRequest, requestWithBody("", false, 10), "without a body"},
+		{"a body in the frame and one that follows", decodeRequest, requestWithBody("b", true, 1), "as well as"},
+		{"a cause's checkpoint at the limit", decodeRequest, requestWithCauseCheckpoint(MaxCheckpointBytes), ""},
+		{"a cause's checkpoint over the limit", decodeRequest, requestWithCauseCheckpoint(MaxCheckpointBytes + 1), "exceeds"},
+		{"a checkpoint at the limit", decodeResult, resultWithCheckpoint(MaxCheckpointBytes), ""},
+		{"a checkpoint over the limit", decodeResult, resultWithCheckpoint(MaxCheckpointBytes + 1), "exceeds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.decode(tt.frame)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("decode: %v; want error %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestInconsistentValuesDoNotEncode(t *testing.T) {
+	t.Parallel()
+	negative := sampleBodyRequest()
+	negative.BodySize = -1
+	both := sampleBodyRequest()
+	both.Message.Body = "b"
+	sizeOnly := sampleRequest()
+	sizeOnly.BodySize = 3
+	tests := []struct {
+		name string
+		v    interface{ MarshalBinary() ([]byte, error) }
+	}{
+		{"negative body size", negative},
+		{"body in the frame and following it", both},
+		{"body size without a body that follows", sizeOnly},
+		{"oversized checkpoint", Result{Kind: KindCheckpoint, Checkpoint: make([]byte, MaxCheckpointBytes+1)}},
+		{"oversized checkpoint in a cause", func() Request {
+			r := sampleRequest()
+			r.Cause.Checkpoint = make([]byte, MaxCheckpointBytes+1)
+			return r
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if b, err := tt.v.MarshalBinary(); err == nil {
+				t.Fatalf("encoded to %d bytes; want an error", len(b))
+			}
+		})
 	}
 }
 
@@ -56,7 +218,11 @@ func TestTrailingBytesAreAnError(t *testing.T) {
 	}{
 		{"request", func() []byte { return mustMarshal(t, sampleRequest()) },
 			func(b []byte) error { var r Request; return r.UnmarshalBinary(b) }},
+		{"request with a body that follows", func() []byte { return mustMarshal(t, sampleBodyRequest()) },
+			func(b []byte) error { var r Request; return r.UnmarshalBinary(b) }},
 		{"result", func() []byte { return mustMarshal(t, Result{Kind: KindError, Error: "e", Stack: "s", Signal: 15}) },
+			func(b []byte) error { var r Result; return r.UnmarshalBinary(b) }},
+		{"checkpoint", func() []byte { return mustMarshal(t, sampleCheckpoint()) },
 			func(b []byte) error { var r Result; return r.UnmarshalBinary(b) }},
 	}
 	for _, tt := range tests {
@@ -107,7 +273,7 @@ func zeroEntries(attributes bool, n, surplus int) []byte {
 	if attributes {
 		b = append(b, 0) // no message attributes
 	}
-	return append(b, 0, 0) // no cause, no guard
+	return append(b, 0, 0, 0, 0) // no cause, no guard, no body follows, body size 0
 }
 
 func TestDecodeBoundsCountsByBytesLeft(t *testing.T) {
@@ -177,6 +343,22 @@ func TestFitKeepsResultsFramable(t *testing.T) {
 		{"multibyte text cut mid-rune", strings.Repeat("ü", MaxErrorBytes), strings.Repeat("€", MaxStackBytes)},
 		{"exactly at the limits", strings.Repeat("e", MaxErrorBytes), strings.Repeat("s", MaxStackBytes)},
 	}
+	checkpoints := []struct {
+		name     string
+		in, want []byte
+	}{
+		{"checkpoint within its limit is kept", []byte("cp"), []byte("cp")},
+		{"checkpoint at its limit is kept", make([]byte, MaxCheckpointBytes), make([]byte, MaxCheckpointBytes)},
+		{"checkpoint over its limit is dropped", make([]byte, MaxCheckpointBytes+1), nil},
+	}
+	for _, tt := range checkpoints {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := (Result{Kind: KindOK, Checkpoint: tt.in}).Fit().Checkpoint; !bytes.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Fatalf("Fit left a checkpoint of %d bytes; want %d", len(got), len(tt.want))
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -201,7 +383,7 @@ func TestFitKeepsResultsFramable(t *testing.T) {
 				t.Fatalf("fitted result does not frame: %v", err)
 			}
 			var back Result
-			if err := Read(&buf, &back); err != nil || back != out {
+			if err := Read(&buf, &back); err != nil || !reflect.DeepEqual(back, out) {
 				t.Fatalf("fitted result did not round-trip: %v", err)
 			}
 		})
@@ -213,6 +395,8 @@ func TestFitKeepsResultsFramable(t *testing.T) {
 // decoder never panics.
 func FuzzRequestDecode(f *testing.F) {
 	f.Add(mustMarshal(f, sampleRequest()))
+	f.Add(mustMarshal(f, sampleBodyRequest()))
+	f.Add(requestWithBody("", true, -1))
 	f.Add(mustMarshal(f, Request{Magic: Magic, Version: Version}))
 	f.Add(zeroEntries(true, 3, 0))
 	f.Add(zeroEntries(false, 3, 0))
@@ -238,6 +422,8 @@ func FuzzRequestDecode(f *testing.F) {
 func FuzzResultDecode(f *testing.F) {
 	f.Add(mustMarshal(f, Result{Kind: KindRetry, Error: "e", RetryAfterNS: 5, Stack: "s", Signal: 15}))
 	f.Add(mustMarshal(f, Result{}))
+	f.Add(mustMarshal(f, sampleCheckpoint()))
+	f.Add(resultWithCheckpoint(MaxCheckpointBytes + 1))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Result
@@ -245,7 +431,7 @@ func FuzzResultDecode(f *testing.F) {
 			return
 		}
 		var again Result
-		if err := again.UnmarshalBinary(mustMarshal(t, r)); err != nil || again != r {
+		if err := again.UnmarshalBinary(mustMarshal(t, r)); err != nil || !reflect.DeepEqual(again, r) {
 			t.Fatalf("re-encoded result differs (%v): %+v %+v", err, r, again)
 		}
 	})

@@ -3,7 +3,11 @@
 // message over a pipe, and a result that comes back as plain data.
 //
 // Frames are a 4-byte big-endian length followed by that many bytes of a
-// compact binary encoding (codec.go).
+// compact binary encoding (codec.go). A request may be followed by its
+// message's body as raw bytes (Request.BodyFollows), so that a body larger
+// than a frame reaches the child without being held whole by the parent.
+// A child writes any number of checkpoint frames (KindCheckpoint) while its
+// job runs, then its one final result.
 package wire
 
 import (
@@ -17,7 +21,7 @@ import (
 // Version is the protocol version. A child refuses a request whose version
 // differs, so a parent and a child built from different sources never
 // misread each other.
-const Version = 2
+const Version = 3
 
 // Magic opens every request; a child that does not read it first refuses.
 const Magic = "sqsdispatch-child"
@@ -60,6 +64,9 @@ type Cause struct {
 	Reason       string
 	ChildRunning bool
 	Attempt      int
+	// Checkpoint is the checkpoint the next run of the job resumes from,
+	// at most MaxCheckpointBytes; an empty one decodes as nil.
+	Checkpoint []byte
 }
 
 // Request is what the parent sends a child first.
@@ -77,6 +84,13 @@ type Request struct {
 	// and kills it after the cleanup, so that a suspended job never
 	// outlives the dispatcher.
 	GuardPGID int
+	// BodyFollows says that Message.Body is empty in the frame and that
+	// exactly BodySize raw bytes of it follow the frame on the request
+	// pipe.
+	BodyFollows bool
+	// BodySize is the length of the body that follows the frame; it is 0
+	// unless BodyFollows is set.
+	BodySize int64
 }
 
 // Result kinds.
@@ -91,6 +105,10 @@ const (
 	// returned: the cleanup did not run, and the job was resumed to report
 	// its own result.
 	KindJobFinished = "job-finished"
+	// KindCheckpoint marks a frame that carries a checkpoint the job
+	// recorded (Result.Checkpoint). A child may write any number of them
+	// before its one final result, which is of another kind.
+	KindCheckpoint = "checkpoint"
 )
 
 // Limits on the free text of a Result, so that every result fits in a
@@ -99,6 +117,10 @@ const (
 	MaxErrorBytes = 64 << 10
 	MaxStackBytes = 1 << 20
 )
+
+// MaxCheckpointBytes bounds a checkpoint. A checkpoint is opaque and is
+// never cut: a longer one is refused.
+const MaxCheckpointBytes = 64 << 10
 
 // Result is what a child reports before it exits.
 type Result struct {
@@ -109,6 +131,9 @@ type Result struct {
 	// Signal is the number of the signal that made the child stop its
 	// job early, when one did.
 	Signal int
+	// Checkpoint is the data of a KindCheckpoint frame, at most
+	// MaxCheckpointBytes; an empty checkpoint decodes as nil.
+	Checkpoint []byte
 }
 
 // Write writes v as one frame.

@@ -1,0 +1,107 @@
+package child
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// Errors of Checkpoint.
+var (
+	// ErrCheckpointTooLarge is returned for a checkpoint longer than
+	// wire.MaxCheckpointBytes.
+	ErrCheckpointTooLarge = errors.New("sqsdispatch: checkpoint too large")
+	// ErrNotInJob is returned when the context does not come from a job
+	// that runs in a job child (a cleanup's context, or one made
+	// elsewhere).
+	ErrNotInJob = errors.New("sqsdispatch: checkpoints are recorded only with the context a job child gives its job")
+	// ErrJobReturned is returned once the job has returned: its result
+	// is the last thing its child reports.
+	ErrJobReturned = errors.New("sqsdispatch: the job has returned and can record no more checkpoints")
+)
+
+// Checkpoint records data as the job's latest checkpoint. ctx is the
+// context the job was given in its job child, or one derived from it. It
+// returns once data is in the pipe to the parent, from where the parent
+// reads it even if this process is killed right after. It may be called
+// from several goroutines of the job, also after ctx has been cancelled
+// (a job that is asked to stop may record how far it came), but not once
+// the job has returned.
+func Checkpoint(ctx context.Context, data []byte) error {
+	if len(data) > wire.MaxCheckpointBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrCheckpointTooLarge, len(data), wire.MaxCheckpointBytes)
+	}
+	r, _ := ctx.Value(reporterKey{}).(*reporter)
+	if r == nil {
+		return ErrNotInJob
+	}
+	return r.checkpoint(data)
+}
+
+// reporterKey is the context key under which a job finds its reporter.
+type reporterKey struct{}
+
+// reporter writes the frames of the result pipe: any number of
+// checkpoints while the job runs, then the one result. Writes never
+// interleave.
+type reporter struct {
+	mu     sync.Mutex
+	w      *os.File
+	closed bool  // the job returned: no more checkpoints
+	err    error // a write failed: the stream may end mid-frame
+}
+
+func (r *reporter) checkpoint(data []byte) error {
+	frame, err := wire.Frame(wire.Result{Kind: wire.KindCheckpoint, Checkpoint: data})
+	if err != nil {
+		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return ErrJobReturned
+	case r.err != nil:
+		return fmt.Errorf("sqsdispatch: record checkpoint: an earlier write to the dispatcher failed: %w", r.err)
+	}
+	if _, err := r.w.Write(frame); err != nil {
+		r.err = err
+		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
+	}
+	return nil
+}
+
+// jobReturned refuses checkpoints from now on.
+func (r *reporter) jobReturned() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+}
+
+// report writes the result, cut to fit a frame, and returns the exit code.
+func (r *reporter) report(res wire.Result) int {
+	if res.Kind == wire.KindCheckpoint { // would not end the stream
+		res = wire.Result{Kind: wire.KindError, Error: "sqsdispatch: the job's runner returned a checkpoint as its result", Signal: res.Signal}
+	}
+	res.Checkpoint = nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	err := r.err
+	if err == nil {
+		err = wire.Write(r.w, res.Fit())
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sqsdispatch: cannot report the job's result to the dispatcher: %v\n", err)
+		return ExitFailed
+	}
+	_ = r.w.Close()
+	if res.Kind == wire.KindOK || res.Kind == wire.KindJobFinished {
+		return ExitOK
+	}
+	return ExitFailed
+}

@@ -1,0 +1,41 @@
+package sqsdispatch
+
+import (
+	"context"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
+)
+
+// MaxCheckpointBytes bounds the data of one checkpoint.
+const MaxCheckpointBytes = wire.MaxCheckpointBytes
+
+// Checkpoint records the progress of the job that ctx was given to: data
+// is opaque to the dispatcher, at most MaxCheckpointBytes. It reaches the
+// dispatcher before Checkpoint returns, so it survives the job's process
+// being killed right after.
+//
+// When the job is interrupted (a stop signal, or its process killed from
+// outside) after it recorded a checkpoint, its Cleanup runs with the
+// checkpoint in Cause.Checkpoint, and the dispatcher continues the job as
+// a new message: it sends a copy of the message (same body and
+// attributes, plus the checkpoint, the time the work was first received
+// and its run count) and deletes the original once the copy is
+// confirmed. The next run finds the checkpoint in Message.Checkpoint. The
+// same happens to a job still running as its message nears SQS's 12-hour
+// limit on visibility, so a job that checkpoints can run for longer; one
+// that does not is stopped then (see ErrAgeLimit).
+//
+// Record a checkpoint once the work it stands for is done and durable,
+// and make the Cleanup undo what was done after it: a run resumes from
+// the last checkpoint kept, so work after it is done again.
+//
+// On a FIFO queue the copy keeps the message group, with a deduplication
+// ID derived from the first message's ID and the checkpoint's number; it
+// joins the end of its group.
+//
+// Checkpoint returns an error when data is too large, when ctx is not a
+// job's (a Cleanup cannot checkpoint), or when the dispatcher is gone.
+func Checkpoint(ctx context.Context, data []byte) error {
+	return child.Checkpoint(ctx, data)
+}

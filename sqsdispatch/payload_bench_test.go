@@ -1,0 +1,101 @@
+package sqsdispatch_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/payload"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/s3payload"
+)
+
+// BenchmarkPayloadStreamRSS measures this process's resident set while a
+// 100 MiB payload streams from the local server's S3 to a job's child:
+// idle before, the peak while it streams, and the difference.
+func BenchmarkPayloadStreamRSS(b *testing.B) {
+	const size = 100 << 20
+	tb := setup(b, fauxqs.QueueSpec{})
+	s3c, bucket := s3Bucket(b, tb.ctx)
+	f := writeTempPayload(b, size)
+	if _, err := s3c.PutObject(tb.ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("big"), Body: f}); err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(b.TempDir(), "digests")
+	cfg := tb.config("digest")
+	cfg.Logger, cfg.Payloads = nil, s3payload.NewStore(s3c)
+	d := tb.dispatcher(cfg)
+	var idle, peak, worst int64
+	for i := 0; i < b.N; i++ {
+		tb.send(payload.Pointer{Bucket: bucket, Key: "big"}.Body(), map[string]types.MessageAttributeValue{"out": strAttr(out)})
+		runtime.GC()
+		debug.FreeOSMemory()
+		idle = rssBytes()
+		peak = sampleRSS(func() {
+			if handled, err := d.DispatchOne(tb.ctx); err != nil || !handled {
+				b.Fatalf("DispatchOne = %v, %v", handled, err)
+			}
+		})
+		worst = max(worst, peak-idle)
+	}
+	b.ReportMetric(float64(idle)/(1<<20), "idle-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+	b.ReportMetric(float64(worst)/(1<<20), "growth-MiB")
+}
+
+// writeTempPayload writes size bytes of payload to a temporary file and
+// returns it open at its start, without holding them in memory.
+func writeTempPayload(b *testing.B, size int64) *os.File {
+	b.Helper()
+	f, err := os.Create(filepath.Join(b.TempDir(), "payload"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = f.Close() })
+	chunk := testPayload(1 << 20)
+	for written := int64(0); written < size; written += int64(len(chunk)) {
+		if _, err := f.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// sampleRSS runs fn and returns the highest resident set size of this
+// process seen while it ran, sampled every 2 ms.
+func sampleRSS(fn func()) int64 {
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		wg   sync.WaitGroup
+		peak int64
+	)
+	wg.Go(func() {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, rssBytes())
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	fn()
+	cancel()
+	wg.Wait()
+	return peak
+}
