@@ -16,6 +16,14 @@
 // the message back to the queue, or dead-letters it when cleanup fails
 // twice or the queue allows no retries.
 //
+// A long job records its progress with [Checkpoint]. Interrupted after a
+// checkpoint, or still running as its message nears SQS's 12-hour limit,
+// it is continued as a new message that carries the checkpoint, and its
+// next run resumes from [Message].Checkpoint. Payloads that producers
+// stored in S3 in the format of AWS's extended clients reach the job as
+// its Body when [Config].Payloads is set (see [PayloadStore] and package
+// s3payload).
+//
 // Both the parent and every child build the same [Registry], and [Init] is
 // the first call of main: in a child it runs the job and exits.
 //

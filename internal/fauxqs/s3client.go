@@ -23,5 +23,7 @@ func (s *Server) S3Client(ctx context.Context) (*s3.Client, error) {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(s.Endpoint)
 		o.UsePathStyle = true
+		// The server returns no checksums to validate; validating would only log that.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}), nil
 }

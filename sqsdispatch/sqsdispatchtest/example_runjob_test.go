@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,4 +51,40 @@ func ExampleRunJob() {
 	// cat.png: deleted
 	// cat.gif: dead-lettered ("cat.gif" is not a PNG image)
 	// busy.png: given back, visible after 30s
+}
+
+// countJobs registers the checkpoint example's job (TestMain's registry
+// holds it too). It does units of work from the message's checkpoint on,
+// recording a checkpoint after each; after unit 41 it waits to be
+// stopped.
+func countJobs(reg *sqsdispatch.Registry) {
+	reg.Register("count", func(ctx context.Context, msg *sqsdispatch.Message) error {
+		n, _ := strconv.Atoi(string(msg.Checkpoint))
+		for ; n < 42; n++ {
+			// ... unit n of the work ...
+			if err := sqsdispatch.Checkpoint(ctx, []byte(strconv.Itoa(n+1))); err != nil {
+				return err
+			}
+		}
+		<-ctx.Done() // the rest takes longer than the example waits
+		return ctx.Err()
+	})
+}
+
+// A job that checkpoints resumes from Message.Checkpoint. Stopped after
+// it recorded a checkpoint, its message is continued: replaced by a copy
+// that carries the checkpoint, from which the next run resumes.
+func ExampleRunJob_checkpoint() {
+	reg := sqsdispatch.NewRegistry()
+	countJobs(reg)
+	cfg := sqsdispatch.Config{Registry: reg, Job: "count"}
+	out, err := sqsdispatchtest.RunJob(context.Background(), cfg,
+		sqsdispatchtest.Message{Body: "count", Checkpoint: []byte("40")},
+		sqsdispatchtest.StopAfter(3*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(out)
+	// Output:
+	// continued from checkpoint "42"
 }

@@ -32,11 +32,15 @@ type Message struct {
 	// "sqsdispatchtest" there; on a standard queue it is sent only when
 	// set.
 	GroupID string
+	// Checkpoint, when set, makes the message one that continues an
+	// interrupted job: the job finds it in Message.Checkpoint and resumes
+	// from it.
+	Checkpoint []byte
 }
 
 // Outcome is what the dispatcher did with RunJob's message, read from the
 // queues once DispatchOne returned. Exactly one of Deleted, DeadLettered,
-// GivenBack and Left is true.
+// GivenBack, Left and Continued is true.
 type Outcome struct {
 	// Deleted is true when the job succeeded and the message was deleted.
 	Deleted bool
@@ -59,6 +63,13 @@ type Outcome struct {
 	// visibility timeout ends: a crash, a lost lease, or a failure without
 	// a retry policy.
 	Left bool
+	// Continued is true when the job was interrupted after it recorded a
+	// checkpoint (sqsdispatch.Checkpoint) and the message was replaced by
+	// a copy that resumes from Checkpoint.
+	Continued bool
+	// Checkpoint holds the bytes of the checkpoint the copy carries when
+	// Continued (a string keeps Outcome comparable).
+	Checkpoint string
 	// Err is what DispatchOne returned: nil on success, else a
 	// *sqsdispatch.JobError, *sqsdispatch.WorkerProcessError,
 	// *sqsdispatch.DispatcherError or, after a stop, a
@@ -79,6 +90,8 @@ func (o Outcome) String() string {
 		return fmt.Sprintf("given back, visible after %s", o.VisibleAfter)
 	case o.Left:
 		return "left in flight"
+	case o.Continued:
+		return fmt.Sprintf("continued from checkpoint %q", o.Checkpoint)
 	default:
 		return "no outcome"
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/resume"
 )
 
 // Names RunJob gives its queues and FIFO messages.
@@ -62,6 +64,13 @@ func sendRunMessage(ctx context.Context, c *Client, url string, msg Message, fif
 			}
 			in.MessageAttributes[k] = av
 		}
+	}
+	if msg.Checkpoint != nil {
+		if in.MessageAttributes == nil {
+			in.MessageAttributes = make(map[string]types.MessageAttributeValue, 1)
+		}
+		st := resume.State{Origin: runGroupID, Checkpoint: msg.Checkpoint}
+		in.MessageAttributes[resume.Attr] = types.MessageAttributeValue{DataType: aws.String(resume.DataType), BinaryValue: st.Encode()}
 	}
 	switch {
 	case fifo:

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/resume"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -70,12 +71,18 @@ func (w *runWatch) outcome(c *Client, q Queue, id string, retryPolicy bool) Outc
 	if dl := c.Messages(q.DLQURL); len(dl) > 0 {
 		return Outcome{DeadLettered: true, Reason: aws.ToString(dl[0].MessageAttributes[sqsdispatch.AttrReason].StringValue)}
 	}
-	stored := false
-	for _, m := range c.Messages(q.URL) {
+	stored, copies := false, c.Messages(q.URL)
+	for _, m := range copies {
 		stored = stored || m.ID == id
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.reported == sqsdispatch.OutcomeContinued && !stored && len(copies) == 1 {
+		st, err := resume.Decode(copies[0].MessageAttributes[resume.Attr].BinaryValue)
+		if err == nil {
+			return Outcome{Continued: true, Checkpoint: string(st.Checkpoint)}
+		}
+	}
 	left := w.reported == sqsdispatch.OutcomeCrashed || w.reported == sqsdispatch.OutcomeLeaseLost ||
 		w.reported == sqsdispatch.OutcomeFailed && !retryPolicy
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -15,6 +16,7 @@ import (
 func testRegistry() *sqsdispatch.Registry {
 	reg := sqsdispatch.NewRegistry()
 	thumbnailJobs(reg)
+	countJobs(reg)
 	reg.Register("ok", func(context.Context, *sqsdispatch.Message) error { return nil })
 	reg.Register("permanent", func(_ context.Context, m *sqsdispatch.Message) error {
 		return sqsdispatch.Permanent(errors.New(m.Body))
@@ -54,6 +56,26 @@ func testRegistry() *sqsdispatch.Registry {
 			return os.WriteFile(m.Body+".cleanup",
 				fmt.Appendf(nil, "attempt=%d running=%t reason=%s", c.Attempt, c.ChildRunning, c.Reason), 0o644)
 		},
+	})
+	// resume records the checkpoint after the message's own, writes the
+	// file named by the body, then runs until it is stopped.
+	reg.Register("resume", func(ctx context.Context, m *sqsdispatch.Message) error {
+		n, _ := strconv.Atoi(string(m.Checkpoint))
+		if err := sqsdispatch.Checkpoint(ctx, []byte(strconv.Itoa(n+1))); err != nil {
+			return err
+		}
+		if err := os.WriteFile(m.Body, nil, 0o644); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	// greeting succeeds when its body is "hello, payload".
+	reg.Register("greeting", func(_ context.Context, m *sqsdispatch.Message) error {
+		if m.Body != "hello, payload" {
+			return sqsdispatch.Permanent(fmt.Errorf("body %q", m.Body))
+		}
+		return nil
 	})
 	return reg
 }
