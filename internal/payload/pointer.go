@@ -47,7 +47,7 @@ func (p Pointer) Body() string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	// Encoding a string and a struct of strings cannot fail.
-	_ = enc.Encode([]any{PointerClass, pointerFields{Bucket: p.Bucket, Key: p.Key}})
+	_ = enc.Encode([]any{PointerClass, pointerFields(p)})
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
