@@ -13,10 +13,14 @@ import (
 )
 
 // The 12-hour limit is shortened to ageLimit, and jobs are interrupted
-// ageMargin before it: 4 s after each receive.
+// ageMargin before it: 4 s after each receive. The margin leaves what the
+// dispatcher needs after that: two cleanups of CleanupTimeout plus 5 s, a
+// second's kill grace, the 10 s margin every visibility keeps from the
+// limit, and hideMin to continue a message.
 const (
-	ageLimit  = 16 * time.Second
-	ageMargin = 12 * time.Second
+	ageLimit  = 30 * time.Second
+	ageMargin = 26 * time.Second
+	hideMin   = 3 * time.Second
 )
 
 // ageLimitConfig is a Config for the bundle's queue with the limit
@@ -25,24 +29,24 @@ func ageLimitConfig(b *bundle) sqsdispatch.Config {
 	cfg := b.config("units")
 	cfg.VisibilityTimeout, cfg.HeartbeatInterval = 4*time.Second, time.Second
 	cfg.CleanupTimeout, cfg.KillGrace = time.Second, time.Second
-	sqsdispatch.SetAgeLimit(&cfg, ageLimit, ageMargin)
+	sqsdispatch.SetAgeLimit(&cfg, ageLimit, ageMargin, hideMin)
 	return cfg
 }
 
-// TestCheckpointedJobOutrunsTheAgeLimit runs a job that checkpoints for
-// longer than the limit: it is continued before each message's limit and
-// finishes, every unit done once.
+// TestCheckpointedJobOutrunsTheAgeLimit runs a job that checkpoints every
+// second for longer than the limit: it is continued before each message's
+// limit, and finishes with every unit done once.
 func TestCheckpointedJobOutrunsTheAgeLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 20})
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events")
-	const units = 22
-	b.send(unitsMsg(dir, units, 800*time.Millisecond, true), nil)
+	const units = 32
+	b.send(unitsMsg(dir, units, time.Second, true), nil)
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
 	done := runAsync(ctx, b.dispatcher(ageLimitConfig(b)))
-	waitFor(t, 2*time.Minute, "the job to finish", func() bool { return len(withPrefix(t, events, "done")) > 0 })
+	waitFor(t, 3*time.Minute, "the job to finish", func() bool { return len(withPrefix(t, events, "done")) > 0 })
 	waitFor(t, time.Minute, "the queue to drain", func() bool { return drained(t, b.ctx, b.q.URL) })
 	cancel()
 	_ = wait(t, done, time.Minute, "Run")
@@ -67,33 +71,57 @@ func TestCheckpointedJobOutrunsTheAgeLimit(t *testing.T) {
 }
 
 // TestJobWithoutCheckpointStopsAtTheAgeLimit: a job that never
-// checkpoints is stopped before its message's limit, with ErrAgeLimit,
-// its Cleanup told there is no checkpoint; its message comes back only
-// after it is gone, and its next run never overlaps it.
+// checkpoints is stopped before its message's limit with ErrAgeLimit, its
+// Cleanup told there is no checkpoint, and the message is left. Another
+// dispatcher polling the queue all along gets the message only after the
+// job is gone.
 func TestJobWithoutCheckpointStopsAtTheAgeLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events")
 	b.send(unitsMsg(dir, 1000, 100*time.Millisecond, false), nil)
+	first := make(chan error, 1)
 	d := b.dispatcher(ageLimitConfig(b))
-	for run := 1; run <= 2; run++ {
-		err := dispatchNext(t, b.ctx, d, time.Minute)
-		var de *sqsdispatch.DispatcherError
-		if !errors.As(err, &de) || !errors.Is(err, sqsdispatch.ErrAgeLimit) {
-			t.Fatalf("run %d: DispatchOne = %v; want a *DispatcherError wrapping ErrAgeLimit", run, err)
-		}
-		cleanups := withPrefix(t, events, "cleanup")
-		if len(cleanups) != run || cleanups[run-1] != "cleanup_keep=0_checkpoint=false" {
-			t.Fatalf("run %d: cleanups = %v; want one per run, told of no checkpoint", run, cleanups)
-		}
-		if l := lines(t, filepath.Join(dir, "ledger")); len(l) != 0 {
-			t.Errorf("run %d: the ledger holds %v after the cleanup", run, l)
-		}
+	go func() { first <- dispatchUntil(b.ctx, d) }()
+	waitFor(t, time.Minute, "the job to start", func() bool { return len(withPrefix(t, events, "start")) == 1 })
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	other := make(chan error, 1)
+	go func() { other <- dispatchUntil(ctx, b.dispatcher(ageLimitConfig(b))) }()
+	err := wait(t, first, time.Minute, "the first DispatchOne")
+	var de *sqsdispatch.DispatcherError
+	if !errors.As(err, &de) || !errors.Is(err, sqsdispatch.ErrAgeLimit) {
+		t.Fatalf("DispatchOne = %v; want a *DispatcherError wrapping ErrAgeLimit", err)
 	}
+	if c := withPrefix(t, events, "cleanup"); len(c) != 1 || c[0] != "cleanup_keep=0_checkpoint=false" {
+		t.Fatalf("cleanups = %v; want one, told of no checkpoint", c)
+	}
+	if l := lines(t, filepath.Join(dir, "ledger")); len(l) != 0 {
+		t.Errorf("the ledger holds %v after the cleanup", l)
+	}
+	if _, inflight := counts(t, b.ctx, b.q.URL); inflight != 1 {
+		t.Errorf("%d messages in flight; want the message left to its visibility", inflight)
+	}
+	waitFor(t, time.Minute, "the message to run again", func() bool { return len(withPrefix(t, events, "start")) == 2 })
+	cancel()
+	_ = wait(t, other, time.Minute, "the other DispatchOne")
 	assertUnitsOnce(t, dir, 0)
-	if starts := withPrefix(t, events, "start"); len(starts) != 2 || eventField(starts[1], "runs") != 2 {
-		t.Errorf("runs = %v; want 2, the second a redelivery", starts)
+	ev := lines(t, events)
+	if len(ev) < 3 || !strings.HasPrefix(ev[0], "start") || !strings.HasPrefix(ev[1], "cleanup") ||
+		!strings.HasPrefix(ev[2], "start") || eventField(ev[2], "runs") != 2 {
+		t.Errorf("events = %v; want the second run, a redelivery, to start after the first was cleaned up", ev)
+	}
+}
+
+// dispatchUntil calls DispatchOne until it handles a message or ctx ends,
+// and returns the message's outcome.
+func dispatchUntil(ctx context.Context, d *sqsdispatch.Dispatcher) error {
+	for {
+		handled, err := d.DispatchOne(ctx)
+		if handled || ctx.Err() != nil {
+			return err
+		}
 	}
 }
 
@@ -109,4 +137,43 @@ func dispatchNext(t *testing.T, ctx context.Context, d *sqsdispatch.Dispatcher, 
 	}
 	t.Fatalf("no message handled within %s", within)
 	return nil
+}
+
+// TestAgeLimitLeavesNoTimeForTheJob: a message received too near its
+// limit for its job to run goes back without a child; one whose limit
+// leaves too little visibility for a cleanup has its job killed without
+// one. Either way nothing of the job runs past the message's visibility.
+func TestAgeLimitLeavesNoTimeForTheJob(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		maxAge, margin time.Duration
+		wantStarts     int
+		wantErr        string
+	}{
+		{name: "no time to start", maxAge: 30 * time.Second, margin: 30 * time.Second, wantStarts: 0},
+		{name: "no time for a cleanup", maxAge: 16 * time.Second, margin: 12 * time.Second, wantStarts: 1,
+			wantErr: "could not be extended for the cleanup"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+			dir := t.TempDir()
+			b.send(unitsMsg(dir, 1000, 100*time.Millisecond, false), nil)
+			cfg := ageLimitConfig(b)
+			sqsdispatch.SetAgeLimit(&cfg, tt.maxAge, tt.margin, hideMin)
+			err := dispatchNext(t, b.ctx, b.dispatcher(cfg), time.Minute)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("DispatchOne = %v; want %q", err, tt.wantErr)
+			}
+			events := filepath.Join(dir, "events")
+			if starts := withPrefix(t, events, "start"); len(starts) != tt.wantStarts {
+				t.Errorf("runs = %v; want %d", starts, tt.wantStarts)
+			}
+			if c := withPrefix(t, events, "cleanup"); len(c) != 0 {
+				t.Errorf("cleanups = %v; want none", c)
+			}
+		})
+	}
 }

@@ -51,15 +51,22 @@ func (t *turn) callCtx(ctx context.Context) (context.Context, context.CancelFunc
 // setVisibility makes the message visible again after vis, capped so it
 // stays within SQS's 12-hour limit.
 func (t *turn) setVisibility(ctx context.Context, vis time.Duration) error {
+	_, err := t.hide(ctx, vis)
+	return err
+}
+
+// hide is setVisibility, returning the visibility granted: vis, or less
+// when SQS's 12-hour limit is near.
+func (t *turn) hide(ctx context.Context, vis time.Duration) (time.Duration, error) {
 	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
 	start := time.Now()
 	ctx, cancel := t.callCtx(ctx)
 	defer cancel()
 	if err := t.d.q.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis); err != nil {
-		return err
+		return 0, err
 	}
 	t.deadline = start.Add(vis)
-	return nil
+	return vis, nil
 }
 
 // giveBack makes the message visible again at once, or once a receive of
@@ -83,7 +90,7 @@ func (t *turn) deadLetter(ctx context.Context, reason string) error {
 		Queue: msg.Queue, Receipt: t.m.receipt, MessageID: msg.ID, Body: msg.Body, Job: t.m.job,
 		Reason: reason, ReceiveCount: msg.ReceiveCount,
 		GroupID:           msg.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)],
-		MessageAttributes: sqsAttributes(msg.MessageAttributes),
+		MessageAttributes: t.deadLetterAttributes(),
 	})
 	if err != nil {
 		return err

@@ -11,9 +11,12 @@ import (
 const MaxCheckpointBytes = wire.MaxCheckpointBytes
 
 // Checkpoint records the progress of the job that ctx was given to: data
-// is opaque to the dispatcher, at most MaxCheckpointBytes. It reaches the
-// dispatcher before Checkpoint returns, so it survives the job's process
-// being killed right after.
+// is opaque to the dispatcher, at most MaxCheckpointBytes. Checkpoint
+// returns nil once the dispatcher holds data: a checkpoint it returned
+// nil for is kept, even if the job's process is killed right after. Once
+// the dispatcher has begun to interrupt the job it keeps no more: a call
+// then waits until the job is suspended, or returns an error wrapping
+// ErrCheckpointNotKept if ctx ends first (the job was asked to stop).
 //
 // When the job is interrupted (a stop signal, or its process killed from
 // outside) after it recorded a checkpoint, its Cleanup runs with the

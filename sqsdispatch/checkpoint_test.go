@@ -218,8 +218,10 @@ func TestContinuedRunsCountTowardTheRedrivePolicy(t *testing.T) {
 		}
 		dlq := dlqMessages(t, b, 1)
 		for _, m := range dlq {
-			if _, ok := m.MessageAttributes[resume.Attr]; !ok {
-				t.Error("the dead-lettered message lost its checkpoint")
+			// Moved back to its queue, it runs again, from its checkpoint.
+			got, err := resume.Decode(m.MessageAttributes[resume.Attr].BinaryValue)
+			if err != nil || string(got.Checkpoint) != "4" || got.Runs != 0 || got.Origin != "m-0" {
+				t.Errorf("the dead-lettered message carries %+v (%v); want its checkpoint with its runs counted afresh", got, err)
 			}
 		}
 		if starts := withPrefix(t, filepath.Join(dir, "events"), "start"); len(starts) != 0 {

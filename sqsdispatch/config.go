@@ -23,6 +23,9 @@ const (
 	HeartbeatIntervalDefault = 5 * time.Second
 	// CleanupTimeoutDefault bounds one run of a job's Cleanup.
 	CleanupTimeoutDefault = 30 * time.Second
+	// MaxPayloadBytesDefault is the default Config.MaxPayloadBytes: 2 GiB,
+	// the limit of AWS's extended clients.
+	MaxPayloadBytesDefault = 2 << 30
 	// KillGraceDefault is how long a child has between SIGTERM and SIGKILL
 	// when the dispatcher stops it.
 	KillGraceDefault = 5 * time.Second
@@ -168,10 +171,15 @@ type Config struct {
 	// succeeded and the message was deleted. Leave it off when other
 	// consumers read the same objects.
 	DeletePayloads bool
+	// MaxPayloadBytes bounds the size of a payload a job is given; a
+	// larger one is dead-lettered. The job's child holds its payload in
+	// memory. Defaults to MaxPayloadBytesDefault.
+	MaxPayloadBytes int64
 
 	noLogger       bool          // Logger was nil: children's stderr goes to os.Stderr
 	maxAge         time.Duration // SQS's 12-hour limit; shortened by tests
 	ageLimitMargin time.Duration // replaces ageMargin's sum in tests
+	hideMin        time.Duration // replaces continueHideMin in tests
 }
 
 // DefaultStopSignals returns the signals Run stops on when
@@ -188,6 +196,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.CleanupTimeout = cmp.Or(c.CleanupTimeout, CleanupTimeoutDefault)
 	c.KillGrace = cmp.Or(c.KillGrace, KillGraceDefault)
+	c.MaxPayloadBytes = cmp.Or(c.MaxPayloadBytes, MaxPayloadBytesDefault)
 	c.GiveUpAfter = cmp.Or(c.GiveUpAfter, GiveUpAfterDefault)
 	c.Concurrency = cmp.Or(c.Concurrency, 1)
 	c.PrespawnMaxIdle = cmp.Or(c.PrespawnMaxIdle, PrespawnMaxIdleDefault)
@@ -270,6 +279,9 @@ func (c Config) validate() error {
 			return fmt.Errorf("sqsdispatch: Config.%s (%s) must not be negative", f.name, f.d)
 		}
 	}
+	if c.MaxPayloadBytes < 0 {
+		return fmt.Errorf("sqsdispatch: Config.MaxPayloadBytes (%d) must not be negative", c.MaxPayloadBytes)
+	}
 	if b, ok := c.Retry.(ExponentialBackoff); ok {
 		if err := b.validate(); err != nil {
 			return err
@@ -292,9 +304,10 @@ func (c *Config) ageMargin() time.Duration {
 	return 2*(c.CleanupTimeout+cleanupMargin) + c.KillGrace + lease.Margin + ageSlack
 }
 
-// ageSlack is the part of ageMargin left for the SQS calls that follow
-// the cleanups.
-const ageSlack = 30 * time.Second
+// ageSlack is the part of ageMargin left, after the cleanups and the
+// kill, for continuing the message: the original is hidden for the send
+// and the delete (continueHideMin), and the calls themselves.
+const ageSlack = continueHideMin + 20*time.Second
 
 // cleanupMargin is added to CleanupTimeout when a message's visibility is
 // extended for its cleanup.

@@ -1,9 +1,11 @@
 package sqsdispatch
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -44,39 +46,70 @@ func (t *turn) continuation(ctx context.Context) (*queue.ContinueInput, error) {
 const maxAttributes = 10
 
 // continueMessage sends the continuation and then deletes the original.
-// Before the send it hides the original for as long as SQS allows: should
-// this process die between the send and the delete, the original does not
-// come back while its copy may still run.
+//
+// Before the send it hides the original for as long as SQS allows, so
+// that a send whose fate is unknown, or a process that dies between the
+// send and the delete, does not bring the original back at once beside
+// its copy. A send that fails leaves the original hidden: it comes back
+// once the hide ends and resumes from its own, earlier checkpoint (work
+// may then be done twice, never lost). On a standard queue the send is
+// tried once, since a copy sent twice runs twice; on a FIFO queue its
+// deduplication ID makes retries safe. The delete is retried until the
+// hide ends.
 func (t *turn) continueMessage(ctx context.Context, in *queue.ContinueInput) error {
-	if err := t.setVisibility(ctx, t.d.maxAge); err != nil {
+	granted, err := t.hide(ctx, t.d.maxAge)
+	switch {
+	case err != nil:
 		return err
+	case granted < cmp.Or(t.d.cfg.hideMin, continueHideMin):
+		return fmt.Errorf("sqsdispatch: SQS's 12-hour limit leaves the original message hidden for %s only: not continued", granted)
 	}
-	var err error
-	for attempt := 1; attempt <= continueTries; attempt++ {
-		cctx, cancel := t.callCtx(ctx)
-		if t.continued == "" {
-			t.continued, err = t.d.q.Continue(cctx, *in)
-		} else { // sent; only the delete failed
-			err = t.d.q.Delete(cctx, in.Queue, in.Receipt, in.MessageID)
-		}
+	tries := 1
+	if in.GroupID != "" {
+		tries = continueTries
+	}
+	for attempt := 1; attempt <= tries; attempt++ {
+		cctx, cancel := t.continueCallCtx(ctx)
+		t.continued, err = t.d.q.SendCopy(cctx, *in)
 		cancel()
-		if err == nil || t.continued == "" && errors.Is(err, queue.ErrTooManyAttributes) {
+		if err == nil {
 			break
 		}
-		t.log.Warn("continuing the message", zap.Int("attempt", attempt), zap.Error(err))
+		t.log.Warn("sending the message's continuation", zap.Int("attempt", attempt), zap.Error(err))
 	}
-	if t.continued != "" && err != nil {
-		// The copy runs on; the original comes back once its visibility
-		// ends and runs again from its own checkpoint.
-		t.log.Error("the message was continued but the original could not be deleted", zap.String("continued_as", t.continued), zap.Error(err))
-		return nil
+	if err != nil {
+		return err
 	}
-	return err
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := t.continueCallCtx(ctx)
+		err = t.d.q.Delete(cctx, in.Queue, in.Receipt, in.MessageID)
+		cancel()
+		if err == nil || time.Until(t.deadline) < continueCallTimeout {
+			return err // past the hide, the copy and the original may both run
+		}
+		t.log.Warn("deleting the message after its continuation was sent", zap.String("continued_as", t.continued),
+			zap.Int("attempt", attempt), zap.Error(err))
+		if <-time.After(min(time.Duration(attempt)*time.Second, continueCallTimeout)); t.r.hard() {
+			return err
+		}
+	}
 }
 
-// continueTries is how often continueMessage tries the send (or the
-// delete that follows it).
-const continueTries = 3
+// continueCallCtx bounds one SQS call of a continuation, whose hide may
+// last hours.
+func (t *turn) continueCallCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), continueCallTimeout)
+}
+
+const (
+	// continueTries is how often a FIFO continuation is sent.
+	continueTries = 3
+	// continueCallTimeout bounds each SQS call of a continuation.
+	continueCallTimeout = 10 * time.Second
+	// continueHideMin is the least hide of the original a continuation
+	// needs: time for the send and the delete.
+	continueHideMin = 2 * continueCallTimeout
+)
 
 // runsUsedUp reports whether a continued message has run more often,
 // across the messages it continues, than its queue's maxReceiveCount
@@ -97,4 +130,30 @@ func (t *turn) runsUsedUp(ctx context.Context) bool {
 	t.cause = fmt.Errorf("sqsdispatch: the job has run %d times across the messages that continue it, more than the queue's maxReceiveCount of %d",
 		msg.Runs, qi.Redrive.MaxReceiveCount)
 	return true
+}
+
+// deadLetterAttributes are the attributes of the message's dead-letter
+// copy: its own, with the checkpoint the next run would resume from and a
+// fresh count of runs, so that the copy, moved back to its queue, runs
+// again from that checkpoint.
+func (t *turn) deadLetterAttributes() map[string]types.MessageAttributeValue {
+	msg := t.m.msg
+	attrs := sqsAttributes(msg.MessageAttributes)
+	cp, seq := msg.Checkpoint, msg.resume.Seq
+	if t.keptSet {
+		cp = t.kept
+		if t.cpN > 0 && bytes.Equal(t.kept, t.cp) {
+			seq += uint64(t.cpN)
+		}
+	}
+	_, had := attrs[resume.Attr]
+	if cp == nil || !had && len(attrs) >= maxAttributes {
+		return attrs
+	}
+	st := resume.State{Origin: msg.resume.Origin, Seq: seq, FirstReceived: msg.resume.FirstReceived, Checkpoint: cp}
+	if st.Origin == "" {
+		st.Origin, st.FirstReceived = msg.ID, msg.FirstReceived
+	}
+	attrs[resume.Attr] = types.MessageAttributeValue{DataType: aws.String(resume.DataType), BinaryValue: st.Encode()}
+	return attrs
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
@@ -47,10 +48,18 @@ var (
 	// again, and the message is left to its visibility and the queue's
 	// redrive policy. A job that checkpoints is continued instead.
 	ErrAgeLimit = errors.New("sqsdispatch: the message reached SQS's 12-hour visibility limit; the job had recorded no checkpoint and was stopped")
+	// ErrCheckpointNotKept is wrapped by the error Checkpoint returns when
+	// the job's context ended before the dispatcher said it kept the
+	// checkpoint: the next run may resume from an earlier one.
+	ErrCheckpointNotKept = child.ErrNotKept
 	// ErrPayloadNotFound is wrapped by PayloadStore.OpenPayload when the
 	// object a pointer names does not exist. The message is then moved to
 	// the dead-letter queue, pointer and all.
 	ErrPayloadNotFound = errors.New("sqsdispatch: payload object not found")
+	// ErrPayloadTooLarge means a message's payload object is larger than
+	// Config.MaxPayloadBytes. The message is moved to the dead-letter
+	// queue, pointer and all.
+	ErrPayloadTooLarge = errors.New("sqsdispatch: payload object too large")
 )
 
 // StoppedError is returned by Run when a stop signal or the caller's

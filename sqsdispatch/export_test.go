@@ -3,8 +3,8 @@ package sqsdispatch
 import "time"
 
 // SetAgeLimit shortens SQS's 12-hour limit on a message's visibility to
-// maxAge for the dispatcher built from c, and interrupts jobs margin
-// before it.
-func SetAgeLimit(c *Config, maxAge, margin time.Duration) {
-	c.maxAge, c.ageLimitMargin = maxAge, margin
+// maxAge for the dispatcher built from c: jobs are interrupted margin
+// before it, and a continuation needs the original hidden for hideMin.
+func SetAgeLimit(c *Config, maxAge, margin, hideMin time.Duration) {
+	c.maxAge, c.ageLimitMargin, c.hideMin = maxAge, margin, hideMin
 }

@@ -33,6 +33,12 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 	if r.stopping() || m.giveBack {
 		return t.settle(ctx, decide(endNotStarted, exitInfo{}, retryDelay{}))
 	}
+	if time.Since(m.received) > d.maxAge-d.cfg.ageMargin() {
+		// Its job would be interrupted at once; received again, the
+		// message has twelve hours before it.
+		t.log.Warn("the message waited too near SQS's 12-hour visibility limit to start its job; giving it back")
+		return t.settle(ctx, decide(endNotStarted, exitInfo{}, retryDelay{}))
+	}
 	job, err := d.route(m.msg)
 	m.job, t.cause = job.Name, err
 	if err != nil {
@@ -77,6 +83,8 @@ type turn struct {
 	dlq       string           // the dead-letter queue the message was moved to
 	cp        []byte           // the job's last checkpoint, as the interruption took it
 	cpN       int              // how many checkpoints the job recorded by then
+	kept      []byte           // the checkpoint the Cleanup was told the next run resumes from
+	keptSet   bool             // kept is set: the interruption protocol ran
 	continued string           // the ID of the copy that continues the message
 	pointer   *payload.Pointer // where the message's payload is, when its body points to one
 }

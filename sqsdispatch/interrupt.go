@@ -41,6 +41,7 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	// The checkpoint kept is the one the Cleanup is told of: it undoes
 	// what the job did after it, and the next run resumes from it.
 	kept, next := t.keep(ctx)
+	t.kept, t.keptSet = kept, true
 	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: kept})
 	if errors.Is(cerr, errJobFinished) {
 		<-c.Done()
@@ -86,12 +87,8 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		return a, t.deadLetter(ctx, a.reason)
 	}
 	if next != nil {
-		err := t.continueMessage(ctx, next)
-		if err == nil {
-			a.verb, a.outcome = doContinue, OutcomeContinued
-			return a, nil
-		}
-		t.log.Error("the message could not be continued from its checkpoint; giving it back to run from its earlier one", zap.Error(err))
+		a.verb, a.outcome = doContinue, OutcomeContinued
+		return a, t.continueMessage(ctx, next)
 	}
 	a.verb = doGiveBack
 	return a, t.giveBack(ctx)
@@ -102,7 +99,7 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 // continues the message. Otherwise the message's own checkpoint (from an
 // earlier run, or nil) is what the next run resumes from.
 func (t *turn) keep(ctx context.Context) ([]byte, *queue.ContinueInput) {
-	t.cp, t.cpN = t.c.Checkpoint()
+	t.cp, t.cpN = t.c.FreezeCheckpoints()
 	if t.cpN == 0 {
 		return t.m.msg.Checkpoint, nil
 	}
@@ -135,7 +132,7 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 		if verr := t.extendForCleanup(ctx); verr != nil {
 			return false, verr
 		}
-		if err = t.runCleanup(cause); errors.Is(err, errJobFinished) {
+		if err = t.runCleanup(ctx, cause); errors.Is(err, errJobFinished) {
 			return false, err
 		}
 		if err == nil {
@@ -159,11 +156,17 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 var errNoCleanupLease = errors.New("sqsdispatch: the message's visibility could not be extended for the cleanup")
 
 // extendForCleanup extends the message's visibility by CleanupTimeout plus
-// a margin, trying twice.
+// a margin, trying twice. Visibility that SQS's 12-hour limit cuts short
+// is no extension: the message would come back while the cleanup runs.
 func (t *turn) extendForCleanup(ctx context.Context) error {
+	want := t.d.cfg.CleanupTimeout + cleanupMargin
 	var err error
 	for range 2 {
-		if err = t.setVisibility(ctx, t.d.cfg.CleanupTimeout+cleanupMargin); err == nil {
+		var got time.Duration
+		if got, err = t.hide(ctx, want); err == nil && got < want {
+			return fmt.Errorf("%w: SQS's 12-hour limit leaves %s of the %s needed", errNoCleanupLease, got, want)
+		}
+		if err == nil {
 			return nil
 		}
 		t.log.Warn("extending visibility for cleanup", zap.Error(err))
@@ -173,8 +176,9 @@ func (t *turn) extendForCleanup(ctx context.Context) error {
 
 // runCleanup runs the job's Cleanup in a child of its own, bounded by
 // CleanupTimeout. While the job is suspended, that child guards it: if the
-// dispatcher dies, the guard kills the job's process group.
-func (t *turn) runCleanup(cause Cause) error {
+// dispatcher dies, the guard kills the job's process group. A Cleanup gets
+// the message as its job did: with its payload.
+func (t *turn) runCleanup(ctx context.Context, cause Cause) error {
 	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: t.job.Name,
 		Message: t.m.msg.toWire(), Cause: cause.toWire(), TimeoutNS: int64(t.d.cfg.CleanupTimeout)}
 	if cause.ChildRunning {
@@ -183,11 +187,23 @@ func (t *turn) runCleanup(cause Cause) error {
 		req.GuardPGID = t.c.PID()
 		t.c.MarkStoppedByUs()
 	}
-	cc, err := child.Spawn(req, t.d.childOptions(t.log.With(zap.String("phase", "cleanup"))))
+	body, err := t.reopenPayload(ctx)
 	if err != nil {
+		return fmt.Errorf("sqsdispatch: the cleanup's payload: %w", err)
+	}
+	opts := t.d.childOptions(t.log.With(zap.String("phase", "cleanup")))
+	cc, err := child.Start(opts)
+	if err != nil {
+		body.Close()
 		return fmt.Errorf("%w: %w", ErrChildStart, err)
 	}
+	if body != nil {
+		cc.SendBody(req, body.r, body.size, opts.Log)
+	} else {
+		cc.Send(req, opts.Log)
+	}
 	defer cc.Release()
+	defer body.Close() // before the release: a read of the store that stalls must not hold it
 	timer := time.NewTimer(t.d.cfg.CleanupTimeout)
 	defer timer.Stop()
 	select {

@@ -54,12 +54,12 @@ const payloadOpenTimeout = time.Minute
 // openPayload opens the message's payload when its body is a pointer and
 // the dispatcher has a PayloadStore. It returns endExited when the job
 // may start (with a nil body when there is no payload), or the ending
-// that settles the message: a malformed pointer or a missing object
-// cannot run (the message is dead-lettered, pointer and all); a store
-// that does not answer leaves the message for a later try.
+// that settles the message: a malformed pointer, a missing object or one
+// past MaxPayloadBytes cannot run (the message is dead-lettered, pointer
+// and all); a store that does not answer leaves the message for a later
+// try.
 func (t *turn) openPayload(ctx context.Context) (*payloadBody, ending) {
-	store := t.d.cfg.Payloads
-	if store == nil {
+	if t.d.cfg.Payloads == nil {
 		return nil, endExited
 	}
 	p, ok, err := payload.Parse(t.m.msg.Body)
@@ -67,26 +67,44 @@ func (t *turn) openPayload(ctx context.Context) (*payloadBody, ending) {
 	case !ok:
 		return nil, endExited
 	case err != nil:
-		t.cause = fmt.Errorf("sqsdispatch: the message's payload pointer: %w", err)
+		t.cause = err
 		return nil, endUnroutable
 	}
 	t.pointer = &p
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	timer := time.AfterFunc(payloadOpenTimeout, cancel)
-	r, size, err := store.OpenPayload(rctx, p.Bucket, p.Key)
-	if !timer.Stop() && err == nil {
-		_ = r.Close()
-		err = fmt.Errorf("no answer within %s", payloadOpenTimeout)
-	}
+	body, err := t.reopenPayload(ctx)
 	if err != nil {
-		cancel()
-		t.op, t.cause = "fetch payload", fmt.Errorf("s3://%s/%s: %w", p.Bucket, p.Key, err)
-		if errors.Is(err, ErrPayloadNotFound) {
+		t.op, t.cause = "fetch payload", err
+		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadTooLarge) {
 			return nil, endUnroutable
 		}
 		return nil, endNoPayload
 	}
-	return &payloadBody{r: r, size: size, cancel: cancel}, endExited
+	return body, endExited
+}
+
+// reopenPayload opens the payload openPayload found, for the job or for
+// its Cleanup; nil when the message has none.
+func (t *turn) reopenPayload(ctx context.Context) (*payloadBody, error) {
+	p := t.pointer
+	if p == nil {
+		return nil, nil
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	timer := time.AfterFunc(payloadOpenTimeout, cancel)
+	r, size, err := t.d.cfg.Payloads.OpenPayload(rctx, p.Bucket, p.Key)
+	if !timer.Stop() && err == nil {
+		_ = r.Close()
+		err = fmt.Errorf("no answer within %s", payloadOpenTimeout)
+	}
+	if err == nil && size > t.d.cfg.MaxPayloadBytes {
+		_ = r.Close()
+		err = fmt.Errorf("%w: %d bytes, more than Config.MaxPayloadBytes (%d)", ErrPayloadTooLarge, size, t.d.cfg.MaxPayloadBytes)
+	}
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("s3://%s/%s: %w", p.Bucket, p.Key, err)
+	}
+	return &payloadBody{r: r, size: size, cancel: cancel}, nil
 }
 
 // deletePayload deletes the payload of a message whose job succeeded,

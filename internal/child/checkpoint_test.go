@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
@@ -65,6 +67,49 @@ func runCheckpointRefusals(ctx context.Context) wire.Result {
 		errs = append(errs, fmt.Errorf("checkpoint without the job's context: %v", err))
 	}
 	return resultOf(errors.Join(errs...))
+}
+
+// runCheckpointFreeze records checkpoint "a", says so in spec.File, waits
+// for spec.File+".frozen", then records "b" and reports in its result's
+// error what that call returned.
+func runCheckpointFreeze(ctx context.Context, spec jobSpec) wire.Result {
+	if err := child.Checkpoint(ctx, []byte("a")); err != nil {
+		return resultOf(err)
+	}
+	if err := writeFile(spec.File, "a"); err != nil {
+		return resultOf(err)
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(spec.File + ".frozen"); err == nil {
+			err := child.Checkpoint(ctx, []byte("b"))
+			return wire.Result{Kind: wire.KindOK, Error: fmt.Sprint(errors.Is(err, child.ErrNotKept))}
+		}
+	}
+	return resultOf(errors.New("never frozen"))
+}
+
+// Once the parent froze its checkpoints it keeps no more and answers
+// none: the job's Checkpoint waits, here until the job is asked to stop,
+// and says the checkpoint may not have been kept.
+func TestFrozenCheckpointsAreNotKept(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "kept")
+	c := spawn(t, job("checkpoint-freeze", jobSpec{File: file}))
+	waitFor(t, "checkpoint a", func() bool { _, err := os.Stat(file); return err == nil })
+	if data, n := c.FreezeCheckpoints(); string(data) != "a" || n != 1 {
+		t.Fatalf("FreezeCheckpoints = %q, %d; want the one the job was told was kept", data, n)
+	}
+	if err := os.WriteFile(file+".frozen", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Signal(syscall.SIGTERM)
+	waitDone(t, c)
+	if r := c.Result(); r == nil || r.Error != "true" {
+		t.Fatalf("result %+v; want the job told ErrNotKept (stderr %q)", r, c.Stderr())
+	}
+	if data, n := c.Checkpoint(); string(data) != "a" || n != 1 {
+		t.Fatalf("Checkpoint = %q, %d after the freeze; want a, 1", data, n)
+	}
 }
 
 func TestCheckpointsReachTheParent(t *testing.T) {

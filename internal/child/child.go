@@ -65,7 +65,9 @@ type Child struct {
 	pending atomic.Int32  // of the reaping and the result read; the last closes done
 	state   *os.ProcessState
 	res     *wire.Result // nil when the child reported nothing
-	ckpt    atomic.Pointer[checkpoint]
+	ckptMu  sync.Mutex
+	ckpt    checkpoint // the last checkpoint kept
+	frozen  bool       // no more checkpoints are kept
 
 	reqW    *os.File       // request pipe, held open as the child's lifeline
 	writes  sync.WaitGroup // request writes in flight

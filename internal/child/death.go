@@ -98,10 +98,19 @@ func (d *death) drop() {
 }
 
 // lifeline waits for the end of the request pipe, which the parent holds
-// open for the child's whole life: its end means the parent died.
-func (d *death) lifeline(r io.Reader) {
-	_, _ = io.Copy(io.Discard, r)
-	d.die()
+// open for the child's whole life: its end means the parent died. What
+// the parent writes on it meanwhile are its answers to checkpoints.
+func (d *death) lifeline(r io.Reader, answers func([]byte)) {
+	buf := make([]byte, 64)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			answers(buf[:n])
+		}
+		if err != nil {
+			d.die()
+		}
+	}
 }
 
 // die kills the guarded group, this process's descendants, and its own

@@ -64,7 +64,14 @@ func readRequest(r io.Reader) (*wire.Request, error) {
 		return nil, fmt.Errorf(notByHand, fmt.Sprintf("no handshake from a parent: %v", err))
 	}
 	if req.BodyFollows {
-		body, err := readBody(r, req.BodySize)
+		// The body gets a timeout of its own, renewed as it comes: a large
+		// one may take long, and a spare may have waited long already.
+		timer.Stop()
+		stalled := time.AfterFunc(HandshakeTimeout, func() {
+			os.Exit(refuse("the dispatcher's message body stalled for %s", HandshakeTimeout))
+		})
+		defer stalled.Stop()
+		body, err := readBody(progress{r, func() { stalled.Reset(HandshakeTimeout) }}, req.BodySize)
 		if err != nil {
 			return nil, err
 		}
@@ -88,4 +95,16 @@ func readBody(r io.Reader, size int64) (string, error) {
 		return "", fmt.Errorf("the dispatcher's message body ended after %d of %d bytes: %w", n, size, err)
 	}
 	return b.String(), nil
+}
+
+// progress is a reader that calls tick after each read.
+type progress struct {
+	r    io.Reader
+	tick func()
+}
+
+func (p progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.tick()
+	return n, err
 }

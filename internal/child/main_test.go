@@ -120,6 +120,8 @@ func testRunner(ctx context.Context, req *wire.Request) wire.Result {
 		return runCheckpoints(ctx, spec)
 	case "checkpoint-refusals":
 		return runCheckpointRefusals(ctx)
+	case "checkpoint-freeze":
+		return runCheckpointFreeze(ctx, spec)
 	}
 	return wire.Result{Kind: wire.KindPermanent, Error: "unknown test job " + req.Job}
 }

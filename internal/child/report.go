@@ -22,15 +22,24 @@ var (
 	// ErrJobReturned is returned once the job has returned: its result
 	// is the last thing its child reports.
 	ErrJobReturned = errors.New("sqsdispatch: the job has returned and can record no more checkpoints")
+	// ErrNotKept is returned when the job's context ended before the
+	// parent said it kept the checkpoint.
+	ErrNotKept = errors.New("sqsdispatch: the checkpoint may not have been kept: the job's context ended first")
 )
+
+// AnswerKept is the byte the parent writes on the request pipe for each
+// checkpoint it keeps, in their order.
+const AnswerKept byte = 1
 
 // Checkpoint records data as the job's latest checkpoint. ctx is the
 // context the job was given in its job child, or one derived from it. It
-// returns once data is in the pipe to the parent, from where the parent
-// reads it even if this process is killed right after. It may be called
-// from several goroutines of the job, also after ctx has been cancelled
-// (a job that is asked to stop may record how far it came), but not once
-// the job has returned.
+// returns nil once the parent holds data: a checkpoint Checkpoint
+// returned nil for is kept, even if this process is killed right after.
+// Once the parent has begun to interrupt the job it keeps no more, and
+// does not answer: Checkpoint then waits until the job is suspended and
+// killed, or returns an error when ctx ends or the job returns first. It
+// may be called from several goroutines of the job, but not once the job
+// has returned.
 func Checkpoint(ctx context.Context, data []byte) error {
 	if len(data) > wire.MaxCheckpointBytes {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrCheckpointTooLarge, len(data), wire.MaxCheckpointBytes)
@@ -39,7 +48,7 @@ func Checkpoint(ctx context.Context, data []byte) error {
 	if r == nil {
 		return ErrNotInJob
 	}
-	return r.checkpoint(data)
+	return r.checkpoint(ctx, data)
 }
 
 // reporterKey is the context key under which a job finds its reporter.
@@ -53,13 +62,31 @@ type reporter struct {
 	w      *os.File
 	closed bool  // the job returned: no more checkpoints
 	err    error // a write failed: the stream may end mid-frame
+
+	answered sync.Cond // signalled when the parent answers, or the job returns
+	sent     int64     // checkpoints written
+	kept     int64     // checkpoints the parent said it kept
 }
 
-func (r *reporter) checkpoint(data []byte) error {
+func newReporter(w *os.File) *reporter {
+	r := &reporter{w: w}
+	r.answered.L = &r.mu
+	return r
+}
+
+// checkpoint writes a checkpoint frame and waits for the parent to say it
+// kept it.
+func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 	frame, err := wire.Frame(wire.Result{Kind: wire.KindCheckpoint, Checkpoint: data})
 	if err != nil {
 		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
 	}
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.answered.Broadcast()
+	})
+	defer stop()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -72,7 +99,31 @@ func (r *reporter) checkpoint(data []byte) error {
 		r.err = err
 		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
 	}
-	return nil
+	r.sent++
+	seq := r.sent
+	for r.kept < seq && !r.closed && ctx.Err() == nil {
+		r.answered.Wait()
+	}
+	switch {
+	case r.kept >= seq:
+		return nil
+	case r.closed:
+		return ErrJobReturned
+	default:
+		return fmt.Errorf("%w: %w", ErrNotKept, context.Cause(ctx))
+	}
+}
+
+// answer records the parent's answers read from the request pipe.
+func (r *reporter) answer(p []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range p {
+		if b == AnswerKept {
+			r.kept++
+		}
+	}
+	r.answered.Broadcast()
 }
 
 // jobReturned refuses checkpoints from now on.
@@ -80,6 +131,7 @@ func (r *reporter) jobReturned() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
+	r.answered.Broadcast()
 }
 
 // report writes the result, cut to fit a frame, and returns the exit code.
@@ -91,6 +143,7 @@ func (r *reporter) report(res wire.Result) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
+	r.answered.Broadcast()
 	err := r.err
 	if err == nil {
 		err = wire.Write(r.w, res.Fit())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
@@ -20,7 +21,7 @@ func reportPipe(t *testing.T) (*reporter, context.Context, func() []wire.Result)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
-	rep := &reporter{w: w}
+	rep := newReporter(w)
 	frames := func() []wire.Result {
 		t.Helper()
 		var out []wire.Result
@@ -55,6 +56,7 @@ func TestCheckpointAfterTheJobReturnedIsRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rep, ctx, frames := reportPipe(t)
+			rep.answer([]byte{AnswerKept}) // ahead of the checkpoint it answers
 			if err := Checkpoint(ctx, []byte("early")); err != nil {
 				t.Fatal(err)
 			}
@@ -102,4 +104,42 @@ func TestReportEndsTheStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A checkpoint returns once the parent said it kept it; one the parent
+// does not answer waits, and ends with an error when the job's context
+// ends or the job returns.
+func TestCheckpointAnswers(t *testing.T) {
+	t.Parallel()
+	rep, ctx, _ := reportPipe(t)
+	rep.answer([]byte{AnswerKept, AnswerKept})
+	for i := range 2 {
+		if err := Checkpoint(ctx, []byte("x")); err != nil {
+			t.Fatalf("checkpoint %d = %v; want kept", i+1, err)
+		}
+	}
+	unanswered := func(ctx context.Context, end func()) error {
+		t.Helper()
+		waiting := make(chan error, 1)
+		sent := rep.sentCount()
+		go func() { waiting <- Checkpoint(ctx, []byte("unanswered")) }()
+		for rep.sentCount() == sent { // written: it waits for its answer
+			runtime.Gosched()
+		}
+		end()
+		return <-waiting
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	if err := unanswered(jctx, cancel); !errors.Is(err, ErrNotKept) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("unanswered checkpoint, context ended = %v; want ErrNotKept", err)
+	}
+	if err := unanswered(ctx, rep.jobReturned); !errors.Is(err, ErrJobReturned) {
+		t.Fatalf("unanswered checkpoint, job returned = %v; want ErrJobReturned", err)
+	}
+}
+
+func (r *reporter) sentCount() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent
 }

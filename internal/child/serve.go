@@ -69,8 +69,8 @@ func Serve(run Runner) int {
 		return refuse("%v", err)
 	}
 	d.guard(req.GuardPGID)
-	go d.lifeline(reqPipe)
-	rep := &reporter{w: resPipe}
+	rep := newReporter(resPipe)
+	go d.lifeline(reqPipe, rep.answer)
 	return rep.report(serveRequest(d, run, req, rep))
 }
 

@@ -25,16 +25,13 @@ func TestContinue(t *testing.T) {
 		fifo       bool
 		attrs      int
 		sendErr    error
-		deleteErr  error
 		wantID     string
 		wantIs     error
 		wantWrites []string
 	}{
-		{name: "sends, then deletes", wantID: "copy", wantWrites: []string{"SendMessage", "DeleteMessage"}},
-		{name: "FIFO keeps the group", fifo: true, wantID: "copy", wantWrites: []string{"SendMessage", "DeleteMessage"}},
-		{name: "send fails: the original stays", sendErr: apiError("ServiceUnavailable"), wantWrites: []string{"SendMessage"}},
-		{name: "delete fails after the copy", deleteErr: apiError("ServiceUnavailable"), wantID: "copy",
-			wantWrites: []string{"SendMessage", "DeleteMessage"}},
+		{name: "sends the copy, deletes nothing", wantID: "copy", wantWrites: []string{"SendMessage"}},
+		{name: "FIFO keeps the group", fifo: true, wantID: "copy", wantWrites: []string{"SendMessage"}},
+		{name: "send fails", sendErr: apiError("ServiceUnavailable"), wantWrites: []string{"SendMessage"}},
 		{name: "too many attributes: nothing sent", attrs: 11, wantIs: ErrTooManyAttributes},
 	}
 	for _, tt := range tests {
@@ -50,12 +47,11 @@ func TestContinue(t *testing.T) {
 				in.MessageAttributes[fmt.Sprintf("a%d", i)] = stringAttr("v")
 			}
 			b.client.send = func(context.Context, *sqs.SendMessageInput) error { return tt.sendErr }
-			b.client.del = func(context.Context, *sqs.DeleteMessageInput) error { return tt.deleteErr }
-			id, err := b.q.Continue(b.ctx, in)
+			id, err := b.q.SendCopy(b.ctx, in)
 			if id != tt.wantID {
 				t.Errorf("id = %q; want %q", id, tt.wantID)
 			}
-			wantErr := tt.sendErr != nil || tt.deleteErr != nil || tt.wantIs != nil
+			wantErr := tt.sendErr != nil || tt.wantIs != nil
 			if (err != nil) != wantErr || tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("err = %v; want an error: %v (is %v)", err, wantErr, tt.wantIs)
 			}

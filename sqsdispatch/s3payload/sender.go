@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/payload"
 )
@@ -57,8 +58,13 @@ type Sender struct {
 // SendMessage sends in, through S3 when AlwaysThroughS3 is set or the
 // message is larger than Threshold: the body is stored under a new random
 // key and a copy of in carrying the pointer and ExtendedPayloadSize is
-// sent; in itself is left as it was. If that send fails, the object is
-// deleted again and the send's error returned.
+// sent; in itself is left as it was. If SQS rejects that send, the object
+// is deleted again; after a failure that may have stored the message (a
+// timeout, a server fault) the object stays, since a message may point to
+// it: give the bucket a lifecycle rule to remove objects no message
+// needs. Either way the send's error is returned. Each message gets a new
+// key, so SQS's content-based deduplication does not see two sends of one
+// payload as the same message: set MessageDeduplicationId on FIFO queues.
 //
 // It refuses a message that carries an ExtendedPayloadSize or
 // SQSLargePayloadSize attribute of its own, and a message that needs S3
@@ -99,7 +105,9 @@ func (s *Sender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optF
 	}
 	out, err := s.SQS.SendMessage(ctx, pointerMessage(in, p, len(body)), optFns...)
 	if err != nil {
-		s.deleteObject(ctx, p)
+		if rejected(err) {
+			s.deleteObject(ctx, p)
+		}
 		return nil, fmt.Errorf("s3payload: sending the pointer to s3://%s/%s: %w", p.Bucket, p.Key, err)
 	}
 	return out, nil
@@ -110,6 +118,15 @@ func (s *Sender) threshold() int {
 		return DefaultThreshold
 	}
 	return s.Threshold
+}
+
+// rejected reports whether SQS refused a send for what it asked (a
+// client fault): the message was surely not stored. After any other
+// failure (a server fault, a timeout, a broken connection) it may have
+// been, and its payload must stay.
+func rejected(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient
 }
 
 // deleteObject deletes p's object, best effort, even when ctx is done.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/s3payload"
 )
@@ -146,25 +147,46 @@ func TestSenderLeavesTheInputAlone(t *testing.T) {
 	checkPointerMessage(t, sent[0], in, objects)
 }
 
-func TestSenderDeletesTheObjectWhenTheSendFails(t *testing.T) {
+// A send SQS rejected stored nothing, so its object is deleted; after
+// any other failure the message may have been stored, and its object
+// stays.
+func TestSenderObjectAfterAFailedSend(t *testing.T) {
 	t.Parallel()
-	sendErr := errors.New("queue gone")
-	fs3, fsqs := newFakeS3(), &fakeSQS{err: sendErr}
-	s := &s3payload.Sender{SQS: fsqs, S3: fs3, Bucket: testBucket, AlwaysThroughS3: true}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the object is deleted even when the caller has given up
-	_, err := s.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String("q"), MessageBody: aws.String("body")})
-	if !errors.Is(err, sendErr) {
-		t.Fatalf("err = %v; want the send's error", err)
+	tests := []struct {
+		name        string
+		err         error
+		wantDeleted bool
+	}{
+		{"rejected by SQS", &smithy.GenericAPIError{Code: "InvalidParameterValue", Fault: smithy.FaultClient}, true},
+		{"server fault", &smithy.GenericAPIError{Code: "InternalError", Fault: smithy.FaultServer}, false},
+		{"connection lost", errors.New("connection reset by peer"), false},
 	}
-	objects, deleted := fs3.snapshot()
-	sent := fsqs.inputs()
-	if len(sent) != 1 {
-		t.Fatalf("%d sends; want 1", len(sent))
-	}
-	m := pointerBody.FindStringSubmatch(aws.ToString(sent[0].MessageBody))
-	if m == nil || len(deleted) != 1 || deleted[0] != testBucket+"/"+m[1] || len(objects) != 0 {
-		t.Errorf("deleted %v, %d objects left; want the one object put deleted", deleted, len(objects))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs3, fsqs := newFakeS3(), &fakeSQS{err: tt.err}
+			s := &s3payload.Sender{SQS: fsqs, S3: fs3, Bucket: testBucket, AlwaysThroughS3: true}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // the object is deleted even when the caller has given up
+			_, err := s.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String("q"), MessageBody: aws.String("body")})
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v; want the send's error", err)
+			}
+			objects, deleted := fs3.snapshot()
+			sent := fsqs.inputs()
+			if len(sent) != 1 {
+				t.Fatalf("%d sends; want 1", len(sent))
+			}
+			m := pointerBody.FindStringSubmatch(aws.ToString(sent[0].MessageBody))
+			switch {
+			case m == nil:
+				t.Fatalf("sent %q; want a pointer", aws.ToString(sent[0].MessageBody))
+			case tt.wantDeleted && (len(deleted) != 1 || deleted[0] != testBucket+"/"+m[1] || len(objects) != 0):
+				t.Errorf("deleted %v, %d objects left; want the one object put deleted", deleted, len(objects))
+			case !tt.wantDeleted && (len(deleted) != 0 || len(objects) != 1):
+				t.Errorf("deleted %v, %d objects left; want the object kept", deleted, len(objects))
+			}
+		})
 	}
 }
 

@@ -2,8 +2,10 @@ package sqsdispatchtest_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -53,5 +55,43 @@ func TestRunJobReadsPayloads(t *testing.T) {
 	}
 	if !out.DeadLettered {
 		t.Errorf("outcome for a missing object = %v; want dead-lettered", out)
+	}
+}
+
+// TestRunJobPayloadReachesTheCleanup stops a job whose message points to
+// a payload: its Cleanup gets the payload too.
+func TestRunJobPayloadReachesTheCleanup(t *testing.T) {
+	t.Parallel()
+	store := sqsdispatchtest.NewPayloadStore()
+	store.Put("bucket", "greeting", []byte("hello, payload"))
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-hang", Payloads: store}
+	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
+		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
+			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		sqsdispatchtest.StopWhen(func() bool { _, err := os.Stat(out); return err == nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if !res.GivenBack || string(got) != "job: hello, payload\ncleanup: hello, payload\n" {
+		t.Errorf("outcome %v, the job and its cleanup saw %q; want both given the payload", res, got)
+	}
+}
+
+// TestRunJobRefusesOversizedPayloads dead-letters a message whose payload
+// is larger than MaxPayloadBytes, without running its job.
+func TestRunJobRefusesOversizedPayloads(t *testing.T) {
+	t.Parallel()
+	store := sqsdispatchtest.NewPayloadStore()
+	store.Put("bucket", "greeting", []byte("hello, payload"))
+	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "greeting", Payloads: store, MaxPayloadBytes: 5}
+	out, err := sqsdispatchtest.RunJob(context.Background(), cfg,
+		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.DeadLettered || !strings.Contains(out.Reason, "too large") || !errors.Is(out.Err, sqsdispatch.ErrPayloadTooLarge) {
+		t.Errorf("outcome %v (%v); want dead-lettered as too large", out, out.Err)
 	}
 }

@@ -70,6 +70,28 @@ func testRegistry() *sqsdispatch.Registry {
 		<-ctx.Done()
 		return ctx.Err()
 	})
+	// payload-hang writes "job: BODY" to the file its attribute "out"
+	// names, then runs until it is stopped; its cleanup adds
+	// "cleanup: BODY".
+	reg.Handle(sqsdispatch.Job{
+		Name: "payload-hang",
+		Run: func(ctx context.Context, m *sqsdispatch.Message) error {
+			if err := os.WriteFile(m.MessageAttributes["out"].StringValue, []byte("job: "+m.Body+"\n"), 0o644); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		},
+		Cleanup: func(_ context.Context, m *sqsdispatch.Message, _ sqsdispatch.Cause) error {
+			f, err := os.OpenFile(m.MessageAttributes["out"].StringValue, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString("cleanup: " + m.Body + "\n")
+			return err
+		},
+	})
 	// greeting succeeds when its body is "hello, payload".
 	reg.Register("greeting", func(_ context.Context, m *sqsdispatch.Message) error {
 		if m.Body != "hello, payload" {
