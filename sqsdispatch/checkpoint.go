@@ -21,13 +21,17 @@ const MaxCheckpointBytes = wire.MaxCheckpointBytes
 // When the job is interrupted (a stop signal, or its process killed from
 // outside) after it recorded a checkpoint, its Cleanup runs with the
 // checkpoint in Cause.Checkpoint, and the dispatcher continues the job as
-// a new message: it sends a copy of the message (same body and
-// attributes, plus the checkpoint, the time the work was first received
-// and its run count) and deletes the original once the copy is
+// a new message: it hides the original, sends a copy of the message (same
+// body and attributes, plus the checkpoint, the time the work was first
+// received and its run count) and deletes the original once the copy is
 // confirmed. The next run finds the checkpoint in Message.Checkpoint. The
 // same happens to a job still running as its message nears SQS's 12-hour
 // limit on visibility, so a job that checkpoints can run for longer; one
-// that does not is stopped then (see ErrAgeLimit).
+// that does not is stopped then (see ErrAgeLimit). A send that fails
+// leaves the original hidden: it comes back later and runs from its own
+// checkpoint, so work after that one may be done twice. After a job fails
+// or crashes on its own, its next run resumes from the checkpoint its
+// message carried.
 //
 // Record a checkpoint once the work it stands for is done and durable,
 // and make the Cleanup undo what was done after it: a run resumes from
