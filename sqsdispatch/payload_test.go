@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs/fauxs3"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/s3payload"
 )
@@ -29,7 +30,7 @@ import (
 // a client for it.
 func s3Bucket(t testing.TB, ctx context.Context) (*s3.Client, string) {
 	t.Helper()
-	c, err := server.S3Client(ctx)
+	c, err := fauxs3.Client(ctx, server.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs/fauxs3"
 )
 
 // server is the package's fauxqs, started by the first test that needs
@@ -59,7 +60,7 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3c, err := server.s.S3Client(ctx)
+	s3c, err := fauxs3.Client(ctx, server.s.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package fauxqs
+// Package fauxs3 builds S3 clients for the S3 emulation of the local
+// server (package fauxqs). It is apart from fauxqs so that what starts the
+// server needs no S3 SDK.
+package fauxs3
 
 import (
 	"context"
@@ -9,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// S3Client returns an S3 client that sends every request to the server's
-// S3 emulation, path-style (http://127.0.0.1:PORT/BUCKET/KEY), with dummy
-// credentials.
-func (s *Server) S3Client(ctx context.Context) (*s3.Client, error) {
+// Client returns an S3 client that sends every request to the S3
+// emulation of the server at endpoint, path-style
+// (http://127.0.0.1:PORT/BUCKET/KEY), with dummy credentials.
+func Client(ctx context.Context, endpoint string) (*s3.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
@@ -21,7 +24,7 @@ func (s *Server) S3Client(ctx context.Context) (*s3.Client, error) {
 		return nil, err
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(s.Endpoint)
+		o.BaseEndpoint = aws.String(endpoint)
 		o.UsePathStyle = true
 		// The server returns no checksums to validate; validating would only log that.
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
