@@ -16,7 +16,8 @@ const MaxCheckpointBytes = wire.MaxCheckpointBytes
 // nil for is kept, even if the job's process is killed right after. Once
 // the dispatcher has begun to interrupt the job it keeps no more: a call
 // then waits until the job is suspended, or returns an error wrapping
-// ErrCheckpointNotKept if ctx ends first (the job was asked to stop).
+// ErrCheckpointNotKept if ctx ends first (the job was asked to stop) and
+// no answer comes soon after.
 //
 // When the job is interrupted (a stop signal, or its process killed from
 // outside) after it recorded a checkpoint, its Cleanup runs with the
@@ -42,7 +43,11 @@ const MaxCheckpointBytes = wire.MaxCheckpointBytes
 // joins the end of its group.
 //
 // Checkpoint returns an error when data is too large, when ctx is not a
-// job's (a Cleanup cannot checkpoint), or when the dispatcher is gone.
+// job's (a Cleanup cannot checkpoint), when the job has returned, or when
+// the dispatcher is gone. A checkpoint is kept for an interrupted job
+// only: a job that fails or crashes on its own, runs past its Timeout or
+// MaxRSS, or loses its lease, runs next from the checkpoint its message
+// carried.
 func Checkpoint(ctx context.Context, data []byte) error {
 	return child.Checkpoint(ctx, data)
 }

@@ -151,7 +151,8 @@ func TestInterruptedJobContinuesFromItsCheckpoint(t *testing.T) {
 		cfg.CleanupTimeout = 10 * time.Second
 		ctx, cancel := context.WithCancel(b.ctx)
 		done := runAsync(ctx, b.dispatcher(cfg))
-		waitFor(t, time.Minute, "two units", func() bool { return len(lines(t, filepath.Join(dir, "ledger"))) >= 2 })
+		// A checkpoint the job was told was kept is kept.
+		waitFor(t, time.Minute, "two checkpoints", func() bool { return len(withPrefix(t, filepath.Join(dir, "events"), "saved")) >= 2 })
 		cancel()
 		if err := wait(t, done, time.Minute, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
 			t.Fatalf("Run = %v; want ErrStopped", err)

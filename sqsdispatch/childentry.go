@@ -26,13 +26,13 @@ type Cause struct {
 	ChildRunning bool
 	// Attempt is 1 for the first try and 2 for the retry.
 	Attempt int
-	// Checkpoint is the checkpoint the next run of the job resumes from:
-	// the last one the job recorded (see Checkpoint), or, when it
-	// recorded none or it cannot be kept, the message's own
-	// Message.Checkpoint; nil when there is none. A Cleanup undoes what
-	// the job did after it. A checkpoint the job recorded while it was
-	// being interrupted may arrive too late to be kept; this field says
-	// which one was.
+	// Checkpoint is the checkpoint the dispatcher keeps for the next run:
+	// the last one the job was told was kept (see Checkpoint), or, when
+	// it recorded none or a copy of the message cannot carry it, the
+	// message's own Message.Checkpoint; nil when there is none. A Cleanup
+	// undoes what the job did after it. Should the copy that carries it
+	// fail to be sent, the next run resumes from the message's own
+	// checkpoint, and the work between the two is done again.
 	Checkpoint []byte
 }
 

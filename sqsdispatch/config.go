@@ -301,13 +301,23 @@ func (c *Config) ageMargin() time.Duration {
 	if c.ageLimitMargin > 0 {
 		return c.ageLimitMargin
 	}
-	return 2*(c.CleanupTimeout+cleanupMargin) + c.KillGrace + lease.Margin + ageSlack
+	return 2*c.cleanupVisibility(c.Payloads != nil) + c.KillGrace + lease.Margin + ageSlack
+}
+
+// cleanupVisibility is the visibility one cleanup attempt needs: its
+// CleanupTimeout, a margin, and for a message with a payload the time to
+// start fetching it.
+func (c *Config) cleanupVisibility(payload bool) time.Duration {
+	if payload {
+		return c.CleanupTimeout + cleanupMargin + payloadCleanupOpen
+	}
+	return c.CleanupTimeout + cleanupMargin
 }
 
 // ageSlack is the part of ageMargin left, after the cleanups and the
 // kill, for continuing the message: the original is hidden for the send
 // and the delete (continueHideMin), and the calls themselves.
-const ageSlack = continueHideMin + 20*time.Second
+const ageSlack = fifoHide + 20*time.Second
 
 // cleanupMargin is added to CleanupTimeout when a message's visibility is
 // extended for its cleanup.

@@ -47,26 +47,29 @@ const maxAttributes = 10
 
 // continueMessage sends the continuation and then deletes the original.
 //
-// Before the send it hides the original for as long as SQS allows, so
-// that a send whose fate is unknown, or a process that dies between the
-// send and the delete, does not bring the original back at once beside
-// its copy. A send that fails leaves the original hidden: it comes back
-// once the hide ends and resumes from its own, earlier checkpoint (work
-// may then be done twice, never lost). On a standard queue the send is
-// tried once, since a copy sent twice runs twice; on a FIFO queue its
-// deduplication ID makes retries safe. The delete is retried until the
-// hide ends.
+// Before the send it hides the original: a send whose fate is unknown, or
+// a process that dies between the send and the delete, must not bring the
+// original back at once beside its copy. On a standard queue the hide
+// lasts as long as SQS allows, and the send is tried once, since a copy
+// sent twice runs twice. On a FIFO queue the copy cannot be delivered
+// while the original is in flight, so the hide lasts only as long as the
+// sends (retried: the deduplication ID makes that safe) and the delete
+// need; a longer one would only hold up the group. A send that fails
+// leaves the original hidden: it comes back once the hide ends and
+// resumes from its own, earlier checkpoint (work may then be done twice,
+// never lost). The delete is retried for continueDeleteBudget.
 func (t *turn) continueMessage(ctx context.Context, in *queue.ContinueInput) error {
-	granted, err := t.hide(ctx, t.d.maxAge)
+	hide, need, tries := t.d.maxAge, continueCallTimeout+continueDeleteBudget, 1
+	if in.GroupID != "" {
+		hide, need, tries = fifoHide, fifoHide, continueTries
+	}
+	need = cmp.Or(t.d.cfg.hideMin, need)
+	granted, err := t.hide(ctx, hide)
 	switch {
 	case err != nil:
 		return err
-	case granted < cmp.Or(t.d.cfg.hideMin, continueHideMin):
-		return fmt.Errorf("sqsdispatch: SQS's 12-hour limit leaves the original message hidden for %s only: not continued", granted)
-	}
-	tries := 1
-	if in.GroupID != "" {
-		tries = continueTries
+	case granted < need:
+		return fmt.Errorf("sqsdispatch: SQS's 12-hour limit leaves the original message hidden for %s, less than the %s a continuation needs: not continued", granted, need)
 	}
 	for attempt := 1; attempt <= tries; attempt++ {
 		cctx, cancel := t.continueCallCtx(ctx)
@@ -80,18 +83,27 @@ func (t *turn) continueMessage(ctx context.Context, in *queue.ContinueInput) err
 	if err != nil {
 		return err
 	}
+	return t.deleteContinued(ctx, in)
+}
+
+// deleteContinued deletes the original of a continued message, retrying
+// for continueDeleteBudget unless the error will not go away. Should it
+// fail, the original comes back once its hide ends and runs again from
+// its own checkpoint.
+func (t *turn) deleteContinued(ctx context.Context, in *queue.ContinueInput) error {
+	until := time.Now().Add(continueDeleteBudget)
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := t.continueCallCtx(ctx)
-		err = t.d.q.Delete(cctx, in.Queue, in.Receipt, in.MessageID)
+		err := t.d.q.Delete(cctx, in.Queue, in.Receipt, in.MessageID)
 		cancel()
-		if err == nil || time.Until(t.deadline) < continueCallTimeout {
-			return err // past the hide, the copy and the original may both run
+		pause := min(time.Duration(attempt)*time.Second, 5*time.Second)
+		switch {
+		case err == nil, queue.LeaseGone(err), queue.IsFatal(err), t.r.hard(), time.Now().Add(pause).After(until):
+			return err
 		}
 		t.log.Warn("deleting the message after its continuation was sent", zap.String("continued_as", t.continued),
 			zap.Int("attempt", attempt), zap.Error(err))
-		if <-time.After(min(time.Duration(attempt)*time.Second, continueCallTimeout)); t.r.hard() {
-			return err
-		}
+		<-time.After(pause)
 	}
 }
 
@@ -106,9 +118,12 @@ const (
 	continueTries = 3
 	// continueCallTimeout bounds each SQS call of a continuation.
 	continueCallTimeout = 10 * time.Second
-	// continueHideMin is the least hide of the original a continuation
-	// needs: time for the send and the delete.
-	continueHideMin = 2 * continueCallTimeout
+	// continueDeleteBudget bounds the retries of the delete that follows
+	// a continuation's send.
+	continueDeleteBudget = time.Minute
+	// fifoHide is how long the original of a FIFO continuation is hidden:
+	// time for its sends and its delete.
+	fifoHide = continueTries*continueCallTimeout + continueDeleteBudget
 )
 
 // runsUsedUp reports whether a continued message has run more often,
@@ -147,7 +162,7 @@ func (t *turn) deadLetterAttributes() map[string]types.MessageAttributeValue {
 		}
 	}
 	_, had := attrs[resume.Attr]
-	if cp == nil || !had && len(attrs) >= maxAttributes {
+	if !had && (cp == nil || len(attrs) >= maxAttributes) {
 		return attrs
 	}
 	st := resume.State{Origin: msg.resume.Origin, Seq: seq, FirstReceived: msg.resume.FirstReceived, Checkpoint: cp}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
@@ -45,21 +46,22 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: kept})
 	if errors.Is(cerr, errJobFinished) {
 		<-c.Done()
-		t.x = exitOf(c, nil)
+		t.x, t.keptSet = exitOf(c, nil), false
 		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
 	}
 	// Nothing of the job may be left when the message becomes visible again.
 	c.Signal(syscall.SIGKILL)
 	<-c.Done()
-	if errors.Is(cerr, errNoCleanupLease) {
-		// The lease may be gone: leave the message to its visibility, and
-		// to the redrive policy.
+	if errors.Is(cerr, errNoCleanupLease) || errors.Is(cerr, errNoCleanupPayload) {
+		// The lease may be gone, or the cleanup could not be given its
+		// message: leave the message to its visibility, and to the
+		// redrive policy.
 		a.verb = doLeave
 		return a, cerr
 	}
 	if running && t.job.Cleanup == nil && c.Result() != nil {
 		// Killed without a cleanup after it had reported: the job ended.
-		t.x = exitOf(c, nil)
+		t.x, t.keptSet = exitOf(c, nil), false
 		t.x.signal, t.x.exitCode = 0, reportedExitCode(c.Result())
 		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
 	}
@@ -132,7 +134,7 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 		if verr := t.extendForCleanup(ctx); verr != nil {
 			return false, verr
 		}
-		if err = t.runCleanup(ctx, cause); errors.Is(err, errJobFinished) {
+		if err = t.runCleanup(ctx, cause); errors.Is(err, errJobFinished) || errors.Is(err, errNoCleanupPayload) {
 			return false, err
 		}
 		if err == nil {
@@ -155,18 +157,22 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 // run the message while the cleanup would, so the cleanup does not run.
 var errNoCleanupLease = errors.New("sqsdispatch: the message's visibility could not be extended for the cleanup")
 
+// errNoCleanupPayload is what a cleanup attempt returns when the
+// message's payload could not be fetched for the cleanup in time.
+var errNoCleanupPayload = errors.New("sqsdispatch: the message's payload could not be fetched for the cleanup")
+
 // extendForCleanup extends the message's visibility by CleanupTimeout plus
-// a margin, trying twice. Visibility that SQS's 12-hour limit cuts short
-// is no extension: the message would come back while the cleanup runs.
+// a margin (and, for a message with a payload, the time to fetch it),
+// trying twice. Visibility that SQS's 12-hour limit would cut short is no
+// extension: the message would come back while the cleanup runs.
 func (t *turn) extendForCleanup(ctx context.Context) error {
-	want := t.d.cfg.CleanupTimeout + cleanupMargin
+	want := t.d.cfg.cleanupVisibility(t.pointer != nil)
+	if got := lease.Cap(want, time.Since(t.m.received), t.d.maxAge); got < want {
+		return fmt.Errorf("%w: SQS's 12-hour limit leaves %s of the %s needed", errNoCleanupLease, got, want)
+	}
 	var err error
 	for range 2 {
-		var got time.Duration
-		if got, err = t.hide(ctx, want); err == nil && got < want {
-			return fmt.Errorf("%w: SQS's 12-hour limit leaves %s of the %s needed", errNoCleanupLease, got, want)
-		}
-		if err == nil {
+		if err = t.setVisibility(ctx, want); err == nil {
 			return nil
 		}
 		t.log.Warn("extending visibility for cleanup", zap.Error(err))
@@ -187,9 +193,9 @@ func (t *turn) runCleanup(ctx context.Context, cause Cause) error {
 		req.GuardPGID = t.c.PID()
 		t.c.MarkStoppedByUs()
 	}
-	body, err := t.reopenPayload(ctx)
+	body, err := t.reopenPayload(ctx, payloadCleanupOpen)
 	if err != nil {
-		return fmt.Errorf("sqsdispatch: the cleanup's payload: %w", err)
+		return fmt.Errorf("%w: %w", errNoCleanupPayload, err)
 	}
 	opts := t.d.childOptions(t.log.With(zap.String("phase", "cleanup")))
 	cc, err := child.Start(opts)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -47,9 +48,13 @@ func (b *payloadBody) Close() {
 	}
 }
 
-// payloadOpenTimeout bounds how long the store may take to start
-// answering; the read that follows runs as long as the child reads.
-const payloadOpenTimeout = time.Minute
+// How long the store may take to start answering, for a job and for a
+// Cleanup (whose visibility counts it); the read that follows runs as long
+// as the child reads.
+const (
+	payloadOpenTimeout = time.Minute
+	payloadCleanupOpen = 10 * time.Second
+)
 
 // openPayload opens the message's payload when its body is a pointer and
 // the dispatcher has a PayloadStore. It returns endExited when the job
@@ -71,7 +76,7 @@ func (t *turn) openPayload(ctx context.Context) (*payloadBody, ending) {
 		return nil, endUnroutable
 	}
 	t.pointer = &p
-	body, err := t.reopenPayload(ctx)
+	body, err := t.reopenPayload(ctx, payloadOpenTimeout)
 	if err != nil {
 		t.op, t.cause = "fetch payload", err
 		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadTooLarge) {
@@ -83,18 +88,19 @@ func (t *turn) openPayload(ctx context.Context) (*payloadBody, ending) {
 }
 
 // reopenPayload opens the payload openPayload found, for the job or for
-// its Cleanup; nil when the message has none.
-func (t *turn) reopenPayload(ctx context.Context) (*payloadBody, error) {
+// its Cleanup, giving the store within to start answering; nil when the
+// message has none.
+func (t *turn) reopenPayload(ctx context.Context, within time.Duration) (*payloadBody, error) {
 	p := t.pointer
 	if p == nil {
 		return nil, nil
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	timer := time.AfterFunc(payloadOpenTimeout, cancel)
+	timer := time.AfterFunc(within, cancel)
 	r, size, err := t.d.cfg.Payloads.OpenPayload(rctx, p.Bucket, p.Key)
 	if !timer.Stop() && err == nil {
 		_ = r.Close()
-		err = fmt.Errorf("no answer within %s", payloadOpenTimeout)
+		err = fmt.Errorf("no answer within %s", within)
 	}
 	if err == nil && size > t.d.cfg.MaxPayloadBytes {
 		_ = r.Close()
@@ -102,7 +108,10 @@ func (t *turn) reopenPayload(ctx context.Context) (*payloadBody, error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("s3://%s/%s: %w", p.Bucket, p.Key, err)
+		if loc := "s3://" + p.Bucket + "/" + p.Key; !strings.Contains(err.Error(), loc) {
+			err = fmt.Errorf("%s: %w", loc, err)
+		}
+		return nil, err
 	}
 	return &payloadBody{r: r, size: size, cancel: cancel}, nil
 }

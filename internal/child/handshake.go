@@ -14,9 +14,9 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// HandshakeTimeout bounds how long a child waits for its request and the
-// body that follows it, if one does. A spare child waits here, so spares
-// must be retired sooner.
+// HandshakeTimeout bounds how long a child waits for its request (a
+// spare child waits here, so spares must be retired sooner), and how long
+// a body that follows the request may stall.
 const HandshakeTimeout = 10 * time.Minute
 
 const notByHand = "this process is a job child of a dispatcher and cannot be started by hand (%v)"

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
@@ -22,10 +24,14 @@ var (
 	// ErrJobReturned is returned once the job has returned: its result
 	// is the last thing its child reports.
 	ErrJobReturned = errors.New("sqsdispatch: the job has returned and can record no more checkpoints")
-	// ErrNotKept is returned when the job's context ended before the
-	// parent said it kept the checkpoint.
-	ErrNotKept = errors.New("sqsdispatch: the checkpoint may not have been kept: the job's context ended first")
+	// ErrNotKept is returned when the job's context ended and the parent
+	// did not say soon after that it kept the checkpoint.
+	ErrNotKept = errors.New("sqsdispatch: the checkpoint may not have been kept: the job's context ended and the dispatcher did not answer")
 )
+
+// lateAnswerWait is how long a checkpoint still waits for the parent's
+// answer once the job's context has ended.
+const lateAnswerWait = 2 * time.Second
 
 // AnswerKept is the byte the parent writes on the request pipe for each
 // checkpoint it keeps, in their order.
@@ -37,7 +43,8 @@ const AnswerKept byte = 1
 // returned nil for is kept, even if this process is killed right after.
 // Once the parent has begun to interrupt the job it keeps no more, and
 // does not answer: Checkpoint then waits until the job is suspended and
-// killed, or returns an error when ctx ends or the job returns first. It
+// killed, or returns ErrJobReturned when the job returns first, or
+// ErrNotKept when no answer came within lateAnswerWait of ctx's end. It
 // may be called from several goroutines of the job, but not once the job
 // has returned.
 func Checkpoint(ctx context.Context, data []byte) error {
@@ -81,12 +88,18 @@ func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
 	}
+	// Once ctx ends, the answer may still come: it is waited for a little.
+	var giveUp atomic.Int64
 	stop := context.AfterFunc(ctx, func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.answered.Broadcast()
+		giveUp.Store(time.Now().Add(lateAnswerWait).UnixNano())
+		time.AfterFunc(lateAnswerWait, func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.answered.Broadcast()
+		})
 	})
 	defer stop()
+	late := func() bool { g := giveUp.Load(); return g != 0 && time.Now().UnixNano() >= g }
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -101,7 +114,7 @@ func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 	}
 	r.sent++
 	seq := r.sent
-	for r.kept < seq && !r.closed && ctx.Err() == nil {
+	for r.kept < seq && !r.closed && !late() {
 		r.answered.Wait()
 	}
 	switch {

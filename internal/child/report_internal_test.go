@@ -106,9 +106,10 @@ func TestReportEndsTheStream(t *testing.T) {
 	}
 }
 
-// A checkpoint returns once the parent said it kept it; one the parent
-// does not answer waits, and ends with an error when the job's context
-// ends or the job returns.
+// A checkpoint returns once the parent said it kept it, also after the
+// job's context ended; one the parent does not answer waits, and ends
+// with an error soon after the job's context ends, or when the job
+// returns.
 func TestCheckpointAnswers(t *testing.T) {
 	t.Parallel()
 	rep, ctx, _ := reportPipe(t)
@@ -117,6 +118,12 @@ func TestCheckpointAnswers(t *testing.T) {
 		if err := Checkpoint(ctx, []byte("x")); err != nil {
 			t.Fatalf("checkpoint %d = %v; want kept", i+1, err)
 		}
+	}
+	ended, end := context.WithCancel(ctx)
+	end()
+	rep.answer([]byte{AnswerKept})
+	if err := Checkpoint(ended, []byte("late")); err != nil {
+		t.Fatalf("checkpoint after the context ended, answered = %v; want kept", err)
 	}
 	unanswered := func(ctx context.Context, end func()) error {
 		t.Helper()

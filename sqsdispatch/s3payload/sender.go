@@ -7,13 +7,11 @@ import (
 	"maps"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/payload"
 )
@@ -24,10 +22,6 @@ const DefaultThreshold = payload.DefaultThreshold
 
 // maxAttributes is the number of message attributes SQS allows.
 const maxAttributes = 10
-
-// cleanupTimeout bounds the deletion of an object whose message could not
-// be sent.
-const cleanupTimeout = 30 * time.Second
 
 // SQSAPI is the part of *sqs.Client a Sender uses.
 type SQSAPI interface {
@@ -58,11 +52,11 @@ type Sender struct {
 // SendMessage sends in, through S3 when AlwaysThroughS3 is set or the
 // message is larger than Threshold: the body is stored under a new random
 // key and a copy of in carrying the pointer and ExtendedPayloadSize is
-// sent; in itself is left as it was. If SQS rejects that send, the object
-// is deleted again; after a failure that may have stored the message (a
-// timeout, a server fault) the object stays, since a message may point to
-// it: give the bucket a lifecycle rule to remove objects no message
-// needs. Either way the send's error is returned. Each message gets a new
+// sent; in itself is left as it was. If that send fails, the send's error
+// is returned and the object stays: even a send that failed may have been
+// stored (the SDK retries after timeouts), and a message may then point to
+// it. Give the bucket a lifecycle rule to remove the objects no message
+// needs. Each message gets a new
 // key, so SQS's content-based deduplication does not see two sends of one
 // payload as the same message: set MessageDeduplicationId on FIFO queues.
 //
@@ -105,9 +99,6 @@ func (s *Sender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optF
 	}
 	out, err := s.SQS.SendMessage(ctx, pointerMessage(in, p, len(body)), optFns...)
 	if err != nil {
-		if rejected(err) {
-			s.deleteObject(ctx, p)
-		}
 		return nil, fmt.Errorf("s3payload: sending the pointer to s3://%s/%s: %w", p.Bucket, p.Key, err)
 	}
 	return out, nil
@@ -118,22 +109,6 @@ func (s *Sender) threshold() int {
 		return DefaultThreshold
 	}
 	return s.Threshold
-}
-
-// rejected reports whether SQS refused a send for what it asked (a
-// client fault): the message was surely not stored. After any other
-// failure (a server fault, a timeout, a broken connection) it may have
-// been, and its payload must stay.
-func rejected(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient
-}
-
-// deleteObject deletes p's object, best effort, even when ctx is done.
-func (s *Sender) deleteObject(ctx context.Context, p payload.Pointer) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	_, _ = s.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(p.Key)})
 }
 
 // pointerMessage returns a copy of in that carries p instead of its body

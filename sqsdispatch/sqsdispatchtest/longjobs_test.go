@@ -95,3 +95,31 @@ func TestRunJobRefusesOversizedPayloads(t *testing.T) {
 		t.Errorf("outcome %v (%v); want dead-lettered as too large", out, out.Err)
 	}
 }
+
+// TestRunJobCleanupWithoutItsPayload: when the payload cannot be fetched
+// again for the Cleanup, the job is killed without one and the message is
+// left to its visibility, not dead-lettered.
+func TestRunJobCleanupWithoutItsPayload(t *testing.T) {
+	t.Parallel()
+	store := sqsdispatchtest.NewPayloadStore()
+	store.Put("bucket", "greeting", []byte("hello, payload"))
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-hang", Payloads: store}
+	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
+		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
+			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		sqsdispatchtest.StopWhen(func() bool {
+			if _, err := os.Stat(out); err != nil {
+				return false
+			}
+			_ = store.DeletePayload(context.Background(), "bucket", "greeting")
+			return true
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if !res.Left || string(got) != "job: hello, payload\n" || !errors.Is(res.Err, sqsdispatch.ErrPayloadNotFound) {
+		t.Errorf("outcome %v (%v), files %q; want left, the job run, no cleanup", res, res.Err, got)
+	}
+}

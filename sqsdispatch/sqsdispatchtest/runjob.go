@@ -60,8 +60,9 @@ type Outcome struct {
 	// stop.
 	VisibleAfter time.Duration
 	// Left is true when the message was left in flight until its
-	// visibility timeout ends: a crash, a lost lease, or a failure without
-	// a retry policy.
+	// visibility timeout ends: a crash, a lost lease, a failure without a
+	// retry policy, SQS's 12-hour limit, or an outcome the dispatcher
+	// could not apply.
 	Left bool
 	// Continued is true when the job was interrupted after it recorded a
 	// checkpoint (sqsdispatch.Checkpoint) and the message was replaced by

@@ -84,7 +84,8 @@ func (w *runWatch) outcome(c *Client, q Queue, id string, retryPolicy bool) Outc
 		}
 	}
 	left := w.reported == sqsdispatch.OutcomeCrashed || w.reported == sqsdispatch.OutcomeLeaseLost ||
-		w.reported == sqsdispatch.OutcomeFailed && !retryPolicy
+		w.reported == sqsdispatch.OutcomeFailed && !retryPolicy || w.reported == sqsdispatch.OutcomeAgeLimit ||
+		w.reported == sqsdispatch.OutcomeError
 	switch {
 	case !stored:
 		return Outcome{Deleted: true}
