@@ -179,7 +179,7 @@ type Config struct {
 	noLogger       bool          // Logger was nil: children's stderr goes to os.Stderr
 	maxAge         time.Duration // SQS's 12-hour limit; shortened by tests
 	ageLimitMargin time.Duration // replaces ageMargin's sum in tests
-	hideMin        time.Duration // replaces continueHideMin in tests
+	hideMin        time.Duration // replaces the hide a continuation needs, in tests
 }
 
 // DefaultStopSignals returns the signals Run stops on when
@@ -316,7 +316,7 @@ func (c *Config) cleanupVisibility(payload bool) time.Duration {
 
 // ageSlack is the part of ageMargin left, after the cleanups and the
 // kill, for continuing the message: the original is hidden for the send
-// and the delete (continueHideMin), and the calls themselves.
+// and the delete (fifoHide, the longer need), and the calls themselves.
 const ageSlack = fifoHide + 20*time.Second
 
 // cleanupMargin is added to CleanupTimeout when a message's visibility is

@@ -59,7 +59,7 @@ const maxAttributes = 10
 // resumes from its own, earlier checkpoint (work may then be done twice,
 // never lost). The delete is retried for continueDeleteBudget.
 func (t *turn) continueMessage(ctx context.Context, in *queue.ContinueInput) error {
-	hide, need, tries := t.d.maxAge, continueCallTimeout+continueDeleteBudget, 1
+	hide, need, tries := t.d.maxAge, 2*continueCallTimeout+continueDeleteBudget, 1
 	if in.GroupID != "" {
 		hide, need, tries = fifoHide, fifoHide, continueTries
 	}
@@ -87,13 +87,16 @@ func (t *turn) continueMessage(ctx context.Context, in *queue.ContinueInput) err
 }
 
 // deleteContinued deletes the original of a continued message, retrying
-// for continueDeleteBudget unless the error will not go away. Should it
-// fail, the original comes back once its hide ends and runs again from
-// its own checkpoint.
+// for continueDeleteBudget unless the error will not go away; no call
+// runs past the original's hide. Should it fail, the original comes back
+// once its hide ends and runs again from its own checkpoint.
 func (t *turn) deleteContinued(ctx context.Context, in *queue.ContinueInput) error {
-	until := time.Now().Add(continueDeleteBudget)
+	until := t.deadline.Add(-time.Second)
+	if budget := time.Now().Add(continueDeleteBudget); budget.Before(until) {
+		until = budget
+	}
 	for attempt := 1; ; attempt++ {
-		cctx, cancel := t.continueCallCtx(ctx)
+		cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), until)
 		err := t.d.q.Delete(cctx, in.Queue, in.Receipt, in.MessageID)
 		cancel()
 		pause := min(time.Duration(attempt)*time.Second, 5*time.Second)
@@ -122,8 +125,8 @@ const (
 	// a continuation's send.
 	continueDeleteBudget = time.Minute
 	// fifoHide is how long the original of a FIFO continuation is hidden:
-	// time for its sends and its delete.
-	fifoHide = continueTries*continueCallTimeout + continueDeleteBudget
+	// time for the call that hides it, its sends and its delete.
+	fifoHide = (1+continueTries)*continueCallTimeout + continueDeleteBudget
 )
 
 // runsUsedUp reports whether a continued message has run more often,

@@ -49,6 +49,12 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 		t.x, t.keptSet = exitOf(c, nil), false
 		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
 	}
+	if running && isClosed(c.Done()) && c.Result() != nil && !c.StoppedByUs() {
+		// No cleanup came to suspend it, and meanwhile the job ended on
+		// its own: its result wins.
+		t.x, t.keptSet = exitOf(c, nil), false
+		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+	}
 	// Nothing of the job may be left when the message becomes visible again.
 	c.Signal(syscall.SIGKILL)
 	<-c.Done()
@@ -134,8 +140,13 @@ func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
 		if verr := t.extendForCleanup(ctx); verr != nil {
 			return false, verr
 		}
-		if err = t.runCleanup(ctx, cause); errors.Is(err, errJobFinished) || errors.Is(err, errNoCleanupPayload) {
+		err = t.runCleanup(ctx, cause)
+		switch {
+		case errors.Is(err, errJobFinished), attempt == 1 && errors.Is(err, errNoCleanupPayload):
 			return false, err
+		case errors.Is(err, errNoCleanupPayload):
+			// A second cleanup that cannot run is a second failure.
+			err = errors.New(err.Error())
 		}
 		if err == nil {
 			t.log.Info("cleanup done", zap.Int("attempt", attempt))
@@ -167,12 +178,19 @@ var errNoCleanupPayload = errors.New("sqsdispatch: the message's payload could n
 // extension: the message would come back while the cleanup runs.
 func (t *turn) extendForCleanup(ctx context.Context) error {
 	want := t.d.cfg.cleanupVisibility(t.pointer != nil)
-	if got := lease.Cap(want, time.Since(t.m.received), t.d.maxAge); got < want {
+	short := func(got time.Duration) error {
 		return fmt.Errorf("%w: SQS's 12-hour limit leaves %s of the %s needed", errNoCleanupLease, got, want)
 	}
 	var err error
 	for range 2 {
-		if err = t.setVisibility(ctx, want); err == nil {
+		if got := lease.Cap(want, time.Since(t.m.received), t.d.maxAge); got < want {
+			return short(got) // asking would make the message visible before the job is gone
+		}
+		var got time.Duration
+		if got, err = t.hide(ctx, want); err == nil && got < want {
+			return short(got)
+		}
+		if err == nil {
 			return nil
 		}
 		t.log.Warn("extending visibility for cleanup", zap.Error(err))
@@ -187,15 +205,15 @@ func (t *turn) extendForCleanup(ctx context.Context) error {
 func (t *turn) runCleanup(ctx context.Context, cause Cause) error {
 	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: t.job.Name,
 		Message: t.m.msg.toWire(), Cause: cause.toWire(), TimeoutNS: int64(t.d.cfg.CleanupTimeout)}
+	body, err := t.reopenPayload(ctx, payloadCleanupOpen)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoCleanupPayload, err)
+	}
 	if cause.ChildRunning {
 		// The cleanup child suspends the job once it is armed to kill it
 		// should this process die, and kills it when the cleanup is done.
 		req.GuardPGID = t.c.PID()
 		t.c.MarkStoppedByUs()
-	}
-	body, err := t.reopenPayload(ctx, payloadCleanupOpen)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errNoCleanupPayload, err)
 	}
 	opts := t.d.childOptions(t.log.With(zap.String("phase", "cleanup")))
 	cc, err := child.Start(opts)

@@ -89,17 +89,16 @@ func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 		return fmt.Errorf("sqsdispatch: record checkpoint: %w", err)
 	}
 	// Once ctx ends, the answer may still come: it is waited for a little.
-	var giveUp atomic.Int64
+	var gaveUp atomic.Bool
 	stop := context.AfterFunc(ctx, func() {
-		giveUp.Store(time.Now().Add(lateAnswerWait).UnixNano())
 		time.AfterFunc(lateAnswerWait, func() {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			gaveUp.Store(true)
 			r.answered.Broadcast()
 		})
 	})
 	defer stop()
-	late := func() bool { g := giveUp.Load(); return g != 0 && time.Now().UnixNano() >= g }
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -114,7 +113,7 @@ func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 	}
 	r.sent++
 	seq := r.sent
-	for r.kept < seq && !r.closed && !late() {
+	for r.kept < seq && !r.closed && !gaveUp.Load() {
 		r.answered.Wait()
 	}
 	switch {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
@@ -121,5 +122,41 @@ func TestRunJobCleanupWithoutItsPayload(t *testing.T) {
 	got, _ := os.ReadFile(out)
 	if !res.Left || string(got) != "job: hello, payload\n" || !errors.Is(res.Err, sqsdispatch.ErrPayloadNotFound) {
 		t.Errorf("outcome %v (%v), files %q; want left, the job run, no cleanup", res, res.Err, got)
+	}
+}
+
+// TestRunJobSecondCleanupWithoutItsPayload: when the payload cannot be
+// fetched for the second cleanup, after the first failed, the message is
+// dead-lettered, as after any second failed cleanup.
+func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
+	t.Parallel()
+	store := sqsdispatchtest.NewPayloadStore()
+	store.Put("bucket", "greeting", []byte("hello, payload"))
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-cleanup-fails", Payloads: store}
+	done := make(chan struct{})
+	go func() { // once the first cleanup runs, the payload goes
+		defer close(done)
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(out + ".cleanup1"); err == nil {
+				_ = store.DeletePayload(context.Background(), "bucket", "greeting")
+				_ = os.WriteFile(out+".go", nil, 0o644)
+				return
+			}
+		}
+	}()
+	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
+		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
+			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		sqsdispatchtest.StopWhen(func() bool { _, err := os.Stat(out); return err == nil }))
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out + ".cleanup2"); err == nil {
+		t.Error("the second cleanup ran without its payload")
+	}
+	if !res.DeadLettered || !strings.Contains(res.Reason, "payload could not be fetched") {
+		t.Errorf("outcome %v; want dead-lettered for want of the payload", res)
 	}
 }

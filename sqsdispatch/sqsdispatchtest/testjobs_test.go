@@ -92,6 +92,33 @@ func testRegistry() *sqsdispatch.Registry {
 			return err
 		},
 	})
+	// payload-cleanup-fails is payload-hang whose first cleanup writes
+	// OUT.cleanup1, waits for OUT.go and fails; a second records "cleanup 2".
+	reg.Handle(sqsdispatch.Job{
+		Name: "payload-cleanup-fails",
+		Run: func(ctx context.Context, m *sqsdispatch.Message) error {
+			if err := os.WriteFile(m.MessageAttributes["out"].StringValue, []byte("job: "+m.Body+"\n"), 0o644); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		},
+		Cleanup: func(ctx context.Context, m *sqsdispatch.Message, c sqsdispatch.Cause) error {
+			out := m.MessageAttributes["out"].StringValue
+			if c.Attempt > 1 {
+				return os.WriteFile(out+".cleanup2", nil, 0o644)
+			}
+			if err := os.WriteFile(out+".cleanup1", nil, 0o644); err != nil {
+				return err
+			}
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Stat(out + ".go"); err == nil {
+					break
+				}
+			}
+			return errors.New("the first cleanup fails")
+		},
+	})
 	// greeting succeeds when its body is "hello, payload".
 	reg.Register("greeting", func(_ context.Context, m *sqsdispatch.Message) error {
 		if m.Body != "hello, payload" {
