@@ -70,7 +70,7 @@ func TestRunJobPayloadReachesTheCleanup(t *testing.T) {
 	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
 		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
 			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
-		sqsdispatchtest.StopWhen(func() bool { _, err := os.Stat(out); return err == nil }))
+		sqsdispatchtest.StopWhen(func() bool { return jobWrote(out) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestRunJobCleanupWithoutItsPayload(t *testing.T) {
 		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
 			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
 		sqsdispatchtest.StopWhen(func() bool {
-			if _, err := os.Stat(out); err != nil {
+			if !jobWrote(out) {
 				return false
 			}
 			_ = store.DeletePayload(context.Background(), "bucket", "greeting")
@@ -148,7 +148,7 @@ func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
 	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
 		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
 			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
-		sqsdispatchtest.StopWhen(func() bool { _, err := os.Stat(out); return err == nil }))
+		sqsdispatchtest.StopWhen(func() bool { return jobWrote(out) }))
 	<-done
 	if err != nil {
 		t.Fatal(err)
@@ -159,4 +159,11 @@ func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
 	if !res.DeadLettered || !strings.Contains(res.Reason, "payload could not be fetched") {
 		t.Errorf("outcome %v; want dead-lettered for want of the payload", res)
 	}
+}
+
+// jobWrote reports whether the payload jobs wrote their whole line to
+// out.
+func jobWrote(out string) bool {
+	b, _ := os.ReadFile(out)
+	return strings.HasSuffix(string(b), "\n")
 }
