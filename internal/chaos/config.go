@@ -69,6 +69,9 @@ type Config struct {
 	ServiceBinary string
 	// Out receives progress lines and the report. Defaults to io.Discard.
 	Out io.Writer
+	// Checkpoints makes the jobs record a checkpoint halfway, so that an
+	// interrupted job is continued as a new message and resumes from it.
+	Checkpoints bool
 }
 
 func (c Config) withDefaults() Config {

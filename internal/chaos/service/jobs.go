@@ -29,9 +29,13 @@ const (
 	grandchildLife = "3600"
 )
 
-func registry() *sqsdispatch.Registry {
+func registry(checkpoints bool) *sqsdispatch.Registry {
 	reg := sqsdispatch.NewRegistry()
-	reg.Handle(sqsdispatch.Job{Name: jobName, Run: run, Cleanup: cleanup, Timeout: time.Minute})
+	job := run
+	if checkpoints {
+		job = func(ctx context.Context, msg *sqsdispatch.Message) error { return runCheckpointing(ctx, msg) }
+	}
+	reg.Handle(sqsdispatch.Job{Name: jobName, Run: job, Cleanup: cleanup, Timeout: time.Minute})
 	return reg
 }
 
@@ -118,11 +122,37 @@ func run(ctx context.Context, msg *sqsdispatch.Message) error {
 		// Not waited for: the grandchild outlives the job unless the
 		// dispatcher ends it.
 	default:
-		if err := sleep(ctx, d.body.Millis); err != nil {
+		if err := work(ctx, msg, d.body.Millis, checkpointsFrom(ctx)); err != nil {
 			return err
 		}
 	}
 	return d.record(ledger.EventDone, nil)
+}
+
+// checkpointKey marks a job's context when its job checkpoints.
+type checkpointKey struct{}
+
+func runCheckpointing(ctx context.Context, msg *sqsdispatch.Message) error {
+	return run(context.WithValue(ctx, checkpointKey{}, true), msg)
+}
+
+func checkpointsFrom(ctx context.Context) bool { return ctx.Value(checkpointKey{}) != nil }
+
+// work sleeps for ms; with checkpoints, it records one halfway, and a run
+// that resumes from it sleeps only the second half.
+func work(ctx context.Context, msg *sqsdispatch.Message, ms int, checkpoints bool) error {
+	if !checkpoints {
+		return sleep(ctx, ms)
+	}
+	if string(msg.Checkpoint) != "half" {
+		if err := sleep(ctx, ms/2); err != nil {
+			return err
+		}
+		if err := sqsdispatch.Checkpoint(ctx, []byte("half")); err != nil {
+			return err
+		}
+	}
+	return sleep(ctx, ms-ms/2)
 }
 
 // cleanup works for the message's cleanup time, then records that it ran

@@ -25,7 +25,8 @@ import (
 )
 
 func main() {
-	reg := registry()
+	checkpoints := flag.Bool("checkpoints", false, "jobs checkpoint halfway")
+	reg := registry(checkpointing(os.Args[1:]))
 	sqsdispatch.Init(reg) // in a child: runs the job or its cleanup and exits
 
 	var (
@@ -40,6 +41,7 @@ func main() {
 		shutdownGrace  = flag.Duration("shutdown-grace", 0, "time running jobs get to finish after a stop signal")
 	)
 	flag.Parse()
+	_ = *checkpoints // read before Init, by checkpointing: the children parse no flags
 	if *queue == "" || *endpoint == "" {
 		fmt.Fprintln(os.Stderr, "chaos service: -queue and -endpoint (or AWS_ENDPOINT_URL_SQS) are required")
 		os.Exit(2)
@@ -75,4 +77,16 @@ func main() {
 	err = d.Run(context.Background())
 	_ = log.Sync()
 	sqsdispatch.Exit(err)
+}
+
+// checkpointing reports whether args ask for -checkpoints. The children
+// run with the parent's arguments and build their registry before Init,
+// when the flags are not parsed yet.
+func checkpointing(args []string) bool {
+	for _, a := range args {
+		if a == "-checkpoints" || a == "-checkpoints=true" || a == "--checkpoints" || a == "--checkpoints=true" {
+			return true
+		}
+	}
+	return false
 }

@@ -34,6 +34,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", chaos.DurationDefault, "cap on the whole run")
 	flag.DurationVar(&cfg.Interval, "interval", chaos.IntervalDefault, "mean time between chaos actions")
 	flag.StringVar(&cfg.ServiceBinary, "service", "", "prebuilt service binary (default: built from ./internal/chaos/service)")
+	flag.BoolVar(&cfg.Checkpoints, "checkpoints", false, "jobs checkpoint halfway: interrupted ones are continued as new messages")
 	flag.Parse()
 
 	cfg.Seed = uint64(*seed)
