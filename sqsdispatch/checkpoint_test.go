@@ -81,8 +81,8 @@ func TestCheckpointedJobResumesAcrossStops(t *testing.T) {
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 10})
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events")
-	const units = 10
-	b.send(unitsMsg(dir, units, 400*time.Millisecond, true), nil)
+	const units = 8
+	b.send(unitsMsg(dir, units, time.Second, true), nil) // a checkpoint every second
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -101,7 +101,7 @@ func TestCheckpointedJobResumesAcrossStops(t *testing.T) {
 		waitFor(t, time.Minute, fmt.Sprintf("run %d to checkpoint", stop), func() bool {
 			return slices.ContainsFunc(withPrefix(t, events, "saved"), func(l string) bool { return eventField(l, "pid") == pid })
 		})
-		<-time.After(time.Duration(rng.Int64N(int64(1200 * time.Millisecond)))) // a random moment of the run
+		<-time.After(time.Duration(rng.Int64N(int64(2 * time.Second)))) // a random moment of the run
 		p.signal(t, syscall.SIGTERM)
 		assertDiedBy(t, p, syscall.SIGTERM, time.Minute)
 	}

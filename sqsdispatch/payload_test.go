@@ -127,8 +127,8 @@ func TestPayloadReachesTheJob(t *testing.T) {
 			t.Errorf("a log line holds the payload: %.200s", line)
 		}
 	}
-	if objectExists(t, b.ctx, s3c, bucket, "by-hand") {
-		t.Error("the payload object is still there after the job succeeded")
+	if left, err := s3c.ListObjectsV2(b.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}); err != nil || len(left.Contents) != 0 {
+		t.Errorf("objects left after the jobs succeeded: %v (%v); want both deleted", left, err)
 	}
 	if !drained(t, b.ctx, b.q.URL) {
 		t.Error("the queue is not empty")
