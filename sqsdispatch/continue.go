@@ -1,7 +1,6 @@
 package sqsdispatch
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -159,10 +158,7 @@ func (t *turn) deadLetterAttributes() map[string]types.MessageAttributeValue {
 	attrs := sqsAttributes(msg.MessageAttributes)
 	cp, seq := msg.Checkpoint, msg.resume.Seq
 	if t.keptSet {
-		cp = t.kept
-		if t.cpN > 0 && bytes.Equal(t.kept, t.cp) {
-			seq += uint64(t.cpN)
-		}
+		cp, seq = t.kept, t.keptSeq
 	}
 	_, had := attrs[resume.Attr]
 	if !had && (cp == nil || len(attrs) >= maxAttributes) {

@@ -48,8 +48,8 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 	if t.runsUsedUp(ctx) {
 		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
 	}
-	body, end := t.openPayload(ctx)
-	if end != endExited {
+	body, end, ok := t.openPayload(ctx)
+	if !ok {
 		return t.settle(ctx, decide(end, exitInfo{}, retryDelay{}))
 	}
 	if t.c, t.cause = d.childFor(m, job, body, t.log); t.cause != nil {
@@ -84,6 +84,7 @@ type turn struct {
 	cp        []byte           // the job's last checkpoint, as the interruption took it
 	cpN       int              // how many checkpoints the job recorded by then
 	kept      []byte           // the checkpoint the Cleanup was told the next run resumes from
+	keptSeq   uint64           // the number of kept in its chain
 	keptSet   bool             // kept is set: the interruption protocol ran
 	continued string           // the ID of the copy that continues the message
 	pointer   *payload.Pointer // where the message's payload is, when its body points to one

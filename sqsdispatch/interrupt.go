@@ -41,9 +41,8 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 	}
 	// The checkpoint kept is the one the Cleanup is told of: it undoes
 	// what the job did after it, and the next run resumes from it.
-	kept, next := t.keep(ctx)
-	t.kept, t.keptSet = kept, true
-	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: kept})
+	next := t.keep(ctx)
+	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: t.kept})
 	if errors.Is(cerr, errJobFinished) {
 		<-c.Done()
 		t.x, t.keptSet = exitOf(c, nil), false
@@ -103,20 +102,22 @@ func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
 }
 
 // keep takes the job's last checkpoint and, when the job recorded one
-// and a copy of the message can carry it, returns it with the copy that
-// continues the message. Otherwise the message's own checkpoint (from an
-// earlier run, or nil) is what the next run resumes from.
-func (t *turn) keep(ctx context.Context) ([]byte, *queue.ContinueInput) {
+// and a copy of the message can carry it, returns the copy that continues
+// the message. It sets the checkpoint kept (t.kept): the job's, or else
+// the message's own (from an earlier run, or nil).
+func (t *turn) keep(ctx context.Context) *queue.ContinueInput {
 	t.cp, t.cpN = t.c.FreezeCheckpoints()
+	t.kept, t.keptSeq, t.keptSet = t.m.msg.Checkpoint, t.m.msg.resume.Seq, true
 	if t.cpN == 0 {
-		return t.m.msg.Checkpoint, nil
+		return nil
 	}
 	next, err := t.continuation(ctx)
 	if err != nil {
 		t.log.Warn("the job's checkpoint cannot be kept", zap.Int("checkpoints", t.cpN), zap.Error(err))
-		return t.m.msg.Checkpoint, nil
+		return nil
 	}
-	return t.cp, next
+	t.kept, t.keptSeq = t.cp, t.keptSeq+uint64(t.cpN)
+	return next
 }
 
 // reportedExitCode is the exit code a child exits with after reporting res.

@@ -1,7 +1,6 @@
 package sqsdispatch
 
 import (
-	"cmp"
 	"strconv"
 	"time"
 
@@ -115,23 +114,13 @@ func sqsAttributes(attrs map[string]MessageAttribute) map[string]types.MessageAt
 	return out
 }
 
-// toWire is the message as its child gets it. A Checkpoint set by hand
-// (a test giving a job a checkpoint to resume from) travels as the resume
-// attribute.
 func (m *Message) toWire() wire.Message {
 	w := wire.Message{ID: m.ID, Queue: m.Queue, Body: m.Body, Attributes: m.Attributes, ReceiveCount: m.ReceiveCount}
-	if len(m.MessageAttributes) > 0 || m.Checkpoint != nil {
-		w.MessageAttributes = make(map[string]wire.Attribute, len(m.MessageAttributes)+1)
+	if len(m.MessageAttributes) > 0 {
+		w.MessageAttributes = make(map[string]wire.Attribute, len(m.MessageAttributes))
 		for k, v := range m.MessageAttributes {
 			w.MessageAttributes[k] = wire.Attribute(v)
 		}
-	}
-	if _, ok := w.MessageAttributes[resume.Attr]; !ok && m.Checkpoint != nil {
-		st := m.resume
-		st.Origin = cmp.Or(st.Origin, m.ID)
-		st.Runs = max(0, m.Runs-m.ReceiveCount)
-		st.FirstReceived, st.Checkpoint = m.FirstReceived, m.Checkpoint
-		w.MessageAttributes[resume.Attr] = wire.Attribute{DataType: resume.DataType, BinaryValue: st.Encode()}
 	}
 	return w
 }

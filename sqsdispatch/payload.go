@@ -57,34 +57,33 @@ const (
 )
 
 // openPayload opens the message's payload when its body is a pointer and
-// the dispatcher has a PayloadStore. It returns endExited when the job
-// may start (with a nil body when there is no payload), or the ending
-// that settles the message: a malformed pointer, a missing object or one
-// past MaxPayloadBytes cannot run (the message is dead-lettered, pointer
-// and all); a store that does not answer leaves the message for a later
-// try.
-func (t *turn) openPayload(ctx context.Context) (*payloadBody, ending) {
+// the dispatcher has a PayloadStore: body is nil when there is none. When
+// the job cannot start, ok is false and end settles the message: a
+// malformed pointer, a missing object or one past MaxPayloadBytes cannot
+// run (the message is dead-lettered, pointer and all); a store that does
+// not answer leaves the message for a later try.
+func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, ok bool) {
 	if t.d.cfg.Payloads == nil {
-		return nil, endExited
+		return nil, 0, true
 	}
-	p, ok, err := payload.Parse(t.m.msg.Body)
+	p, isPointer, err := payload.Parse(t.m.msg.Body)
 	switch {
-	case !ok:
-		return nil, endExited
+	case !isPointer:
+		return nil, 0, true
 	case err != nil:
 		t.cause = err
-		return nil, endUnroutable
+		return nil, endUnroutable, false
 	}
 	t.pointer = &p
-	body, err := t.reopenPayload(ctx, payloadOpenTimeout)
+	body, err = t.reopenPayload(ctx, payloadOpenTimeout)
 	if err != nil {
 		t.op, t.cause = "fetch payload", err
 		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadTooLarge) {
-			return nil, endUnroutable
+			return nil, endUnroutable, false
 		}
-		return nil, endNoPayload
+		return nil, endNoPayload, false
 	}
-	return body, endExited
+	return body, 0, true
 }
 
 // reopenPayload opens the payload openPayload found, for the job or for

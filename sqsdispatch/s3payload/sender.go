@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/payload"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
 // DefaultThreshold is the message size in bytes, body and attributes,
@@ -77,7 +78,7 @@ func (s *Sender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optF
 		}
 	}
 	body := aws.ToString(in.MessageBody)
-	if !s.AlwaysThroughS3 && payload.MessageSize(body, attrs(in.MessageAttributes)) <= s.threshold() {
+	if !s.AlwaysThroughS3 && queue.MessageSize(body, in.MessageAttributes) <= s.threshold() {
 		return s.SQS.SendMessage(ctx, in, optFns...)
 	}
 	if s.S3 == nil || s.Bucket == "" {
@@ -123,17 +124,4 @@ func pointerMessage(in *sqs.SendMessageInput, p payload.Pointer, size int) *sqs.
 		StringValue: aws.String(strconv.Itoa(size)),
 	}
 	return &out
-}
-
-// attrs converts SQS message attributes for payload.MessageSize.
-func attrs(in map[string]types.MessageAttributeValue) map[string]payload.Attr {
-	out := make(map[string]payload.Attr, len(in))
-	for name, v := range in {
-		out[name] = payload.Attr{
-			DataType:    aws.ToString(v.DataType),
-			StringValue: aws.ToString(v.StringValue),
-			BinaryValue: v.BinaryValue,
-		}
-	}
-	return out
 }

@@ -28,6 +28,15 @@ func stringAttr(v string) types.MessageAttributeValue {
 	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 }
 
+// tenAttributes is as many message attributes as SQS allows.
+func tenAttributes() map[string]types.MessageAttributeValue {
+	ten := map[string]types.MessageAttributeValue{}
+	for i := range 10 {
+		ten["a"+strconv.Itoa(i)] = stringAttr("v")
+	}
+	return ten
+}
+
 func TestSenderThreshold(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -181,10 +190,7 @@ func TestSenderKeepsTheObjectAfterAFailedSend(t *testing.T) {
 
 func TestSenderRefuses(t *testing.T) {
 	t.Parallel()
-	ten := map[string]types.MessageAttributeValue{}
-	for i := range 10 {
-		ten["a"+strconv.Itoa(i)] = stringAttr("v")
-	}
+	ten := tenAttributes()
 	tests := []struct {
 		name   string
 		sender s3payload.Sender // SQS is filled in
@@ -228,10 +234,7 @@ func TestSenderRefuses(t *testing.T) {
 
 func TestSenderSmallMessages(t *testing.T) {
 	t.Parallel()
-	ten := map[string]types.MessageAttributeValue{}
-	for i := range 10 {
-		ten["a"+strconv.Itoa(i)] = stringAttr("v")
-	}
+	ten := tenAttributes()
 	tests := []struct {
 		name   string
 		sender s3payload.Sender // SQS is filled in

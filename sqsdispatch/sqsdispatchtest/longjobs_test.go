@@ -35,11 +35,10 @@ func TestRunJobContinuesFromACheckpoint(t *testing.T) {
 // is deleted once the job succeeded.
 func TestRunJobReadsPayloads(t *testing.T) {
 	t.Parallel()
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+	store := greetingStore()
 	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "greeting", Payloads: store, DeletePayloads: true}
 	out, err := sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting")})
+		greetingMessage(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +62,11 @@ func TestRunJobReadsPayloads(t *testing.T) {
 // a payload: its Cleanup gets the payload too.
 func TestRunJobPayloadReachesTheCleanup(t *testing.T) {
 	t.Parallel()
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+	store := greetingStore()
 	out := filepath.Join(t.TempDir(), "out")
 	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-hang", Payloads: store}
 	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
-			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		greetingMessage(out),
 		sqsdispatchtest.StopWhen(func() bool { return jobWrote(out) }))
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +81,10 @@ func TestRunJobPayloadReachesTheCleanup(t *testing.T) {
 // is larger than MaxPayloadBytes, without running its job.
 func TestRunJobRefusesOversizedPayloads(t *testing.T) {
 	t.Parallel()
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+	store := greetingStore()
 	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "greeting", Payloads: store, MaxPayloadBytes: 5}
 	out, err := sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting")})
+		greetingMessage(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,13 +98,11 @@ func TestRunJobRefusesOversizedPayloads(t *testing.T) {
 // left to its visibility, not dead-lettered.
 func TestRunJobCleanupWithoutItsPayload(t *testing.T) {
 	t.Parallel()
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+	store := greetingStore()
 	out := filepath.Join(t.TempDir(), "out")
 	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-hang", Payloads: store}
 	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
-			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		greetingMessage(out),
 		sqsdispatchtest.StopWhen(func() bool {
 			if !jobWrote(out) {
 				return false
@@ -130,8 +124,7 @@ func TestRunJobCleanupWithoutItsPayload(t *testing.T) {
 // dead-lettered, as after any second failed cleanup.
 func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
 	t.Parallel()
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+	store := greetingStore()
 	out := filepath.Join(t.TempDir(), "out")
 	cfg := sqsdispatch.Config{Registry: testRegistry(), Job: "payload-cleanup-fails", Payloads: store}
 	done := make(chan struct{})
@@ -146,8 +139,7 @@ func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
 		}
 	}()
 	res, err := sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting"),
-			Attributes: map[string]sqsdispatch.MessageAttribute{"out": attr(out)}},
+		greetingMessage(out),
 		sqsdispatchtest.StopWhen(func() bool { return jobWrote(out) }))
 	<-done
 	if err != nil {
@@ -166,4 +158,22 @@ func TestRunJobSecondCleanupWithoutItsPayload(t *testing.T) {
 func jobWrote(out string) bool {
 	b, _ := os.ReadFile(out)
 	return strings.HasSuffix(string(b), "\n")
+}
+
+// greetingStore is an in-memory store that holds "hello, payload" as the
+// object bucket/greeting.
+func greetingStore() *sqsdispatchtest.PayloadStore {
+	store := sqsdispatchtest.NewPayloadStore()
+	store.Put("bucket", "greeting", []byte("hello, payload"))
+	return store
+}
+
+// greetingMessage points to bucket/greeting; its attribute "out", when
+// out is set, names the file the payload jobs write to.
+func greetingMessage(out string) sqsdispatchtest.Message {
+	m := sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting")}
+	if out != "" {
+		m.Attributes = map[string]sqsdispatch.MessageAttribute{"out": attr(out)}
+	}
+	return m
 }

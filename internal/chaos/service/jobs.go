@@ -31,10 +31,7 @@ const (
 
 func registry(checkpoints bool) *sqsdispatch.Registry {
 	reg := sqsdispatch.NewRegistry()
-	job := run
-	if checkpoints {
-		job = func(ctx context.Context, msg *sqsdispatch.Message) error { return runCheckpointing(ctx, msg) }
-	}
+	job := func(ctx context.Context, msg *sqsdispatch.Message) error { return run(ctx, msg, checkpoints) }
 	reg.Handle(sqsdispatch.Job{Name: jobName, Run: job, Cleanup: cleanup, Timeout: time.Minute})
 	return reg
 }
@@ -75,8 +72,9 @@ func (d *delivery) record(ev ledger.Event, edit func(*ledger.Record)) error {
 
 // run is the job. It takes the message's lock for the whole life of its
 // process tree; a lock already held means another run of the same message
-// is alive, which is recorded as a duplicate.
-func run(ctx context.Context, msg *sqsdispatch.Message) error {
+// is alive, which is recorded as a duplicate. With checkpoints, its plain
+// work records a checkpoint halfway.
+func run(ctx context.Context, msg *sqsdispatch.Message, checkpoints bool) error {
 	d, err := open(msg)
 	if err != nil {
 		return err
@@ -122,21 +120,12 @@ func run(ctx context.Context, msg *sqsdispatch.Message) error {
 		// Not waited for: the grandchild outlives the job unless the
 		// dispatcher ends it.
 	default:
-		if err := work(ctx, msg, d.body.Millis, checkpointsFrom(ctx)); err != nil {
+		if err := work(ctx, msg, d.body.Millis, checkpoints); err != nil {
 			return err
 		}
 	}
 	return d.record(ledger.EventDone, nil)
 }
-
-// checkpointKey marks a job's context when its job checkpoints.
-type checkpointKey struct{}
-
-func runCheckpointing(ctx context.Context, msg *sqsdispatch.Message) error {
-	return run(context.WithValue(ctx, checkpointKey{}, true), msg)
-}
-
-func checkpointsFrom(ctx context.Context) bool { return ctx.Value(checkpointKey{}) != nil }
 
 // work sleeps for ms; with checkpoints, it records one halfway, and a run
 // that resumes from it sleeps only the second half.

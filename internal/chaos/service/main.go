@@ -25,10 +25,8 @@ import (
 )
 
 func main() {
-	checkpoints := flag.Bool("checkpoints", false, "jobs checkpoint halfway")
-	reg := registry(checkpointing(os.Args[1:]))
-	sqsdispatch.Init(reg) // in a child: runs the job or its cleanup and exits
-
+	// The children run with these arguments too: they parse them before
+	// Init to build the same registry.
 	var (
 		endpoint       = flag.String("endpoint", os.Getenv("AWS_ENDPOINT_URL_SQS"), "SQS endpoint")
 		queue          = flag.String("queue", "", "queue URL")
@@ -39,9 +37,11 @@ func main() {
 		wait           = flag.Duration("wait", time.Second, "long-poll wait")
 		cleanupTimeout = flag.Duration("cleanup-timeout", 5*time.Second, "cleanup timeout")
 		shutdownGrace  = flag.Duration("shutdown-grace", 0, "time running jobs get to finish after a stop signal")
+		checkpoints    = flag.Bool("checkpoints", false, "jobs checkpoint halfway")
 	)
 	flag.Parse()
-	_ = *checkpoints // read before Init, by checkpointing: the children parse no flags
+	reg := registry(*checkpoints)
+	sqsdispatch.Init(reg) // in a child: runs the job or its cleanup and exits
 	if *queue == "" || *endpoint == "" {
 		fmt.Fprintln(os.Stderr, "chaos service: -queue and -endpoint (or AWS_ENDPOINT_URL_SQS) are required")
 		os.Exit(2)
@@ -77,16 +77,4 @@ func main() {
 	err = d.Run(context.Background())
 	_ = log.Sync()
 	sqsdispatch.Exit(err)
-}
-
-// checkpointing reports whether args ask for -checkpoints. The children
-// run with the parent's arguments and build their registry before Init,
-// when the flags are not parsed yet.
-func checkpointing(args []string) bool {
-	for _, a := range args {
-		if a == "-checkpoints" || a == "-checkpoints=true" || a == "--checkpoints" || a == "--checkpoints=true" {
-			return true
-		}
-	}
-	return false
 }
