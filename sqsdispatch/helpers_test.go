@@ -270,6 +270,14 @@ func running(pid int) bool {
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
+// assertDies checks that pid, already sent SIGKILL, stops running. The
+// kernel delivers a SIGKILL asynchronously: on a busy machine the process
+// may still be on its way out when kill returns.
+func assertDies(t *testing.T, pid int, what string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%s %d to stop running", what, pid), func() bool { return !running(pid) })
+}
+
 // exists reports whether pid exists at all (zombies included): a process
 // that was reaped does not.
 func exists(pid int) bool {

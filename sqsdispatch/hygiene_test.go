@@ -50,9 +50,7 @@ func TestGrandchildrenAreKilled(t *testing.T) {
 			if pid := readPID(t, id, "pid"); exists(pid) {
 				t.Errorf("the job's process %d was not reaped", pid)
 			}
-			if pid := readPID(t, id, "grandchild"); running(pid) {
-				t.Errorf("the job's grandchild %d still runs", pid)
-			}
+			assertDies(t, readPID(t, id, "grandchild"), "the job's grandchild")
 		})
 	}
 }

@@ -56,9 +56,7 @@ func startTicking(t *testing.T, spec fauxqs.QueueSpec, pc procConfig) (*bundle, 
 func assertJobGone(t *testing.T, id string) {
 	t.Helper()
 	for _, name := range []string{"pid", "grandchild"} {
-		if pid := readPID(t, id, name); running(pid) {
-			t.Errorf("%s %d still running", name, pid)
-		}
+		assertDies(t, readPID(t, id, name), name)
 	}
 }
 
@@ -174,9 +172,7 @@ func TestJobKilledFromOutsideIsCleanedUpAndTheDispatcherGoesOn(t *testing.T) {
 	if len(lines) != 1 || field(lines[0], "running") != "false" || field(lines[0], "signal") != "killed" {
 		t.Fatalf("cleanup lines = %q; want one cleanup of a job killed by SIGKILL", lines)
 	}
-	if gc := readPID(t, tick, "grandchild"); running(gc) {
-		t.Errorf("grandchild %d of the killed job still running", gc)
-	}
+	assertDies(t, readPID(t, tick, "grandchild"), "the killed job's grandchild")
 	if returned, err := returnedYet(done); returned {
 		t.Fatalf("Run returned early: %v", err)
 	}

@@ -106,9 +106,7 @@ func TestLostLeaseStopsTheChild(t *testing.T) {
 	if pid := readPID(t, id, "pid"); exists(pid) {
 		t.Errorf("the job's process %d still exists after the lease was lost", pid)
 	}
-	if pid := readPID(t, id, "grandchild"); running(pid) {
-		t.Errorf("the job's grandchild %d still runs after the lease was lost", pid)
-	}
+	assertDies(t, readPID(t, id, "grandchild"), "the job's grandchild, after the lease was lost,")
 }
 
 // doomedHeartbeat fails the heartbeat entries of messages whose body
