@@ -4,20 +4,24 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
-// minCallTime is the least time an SQS call made for an outcome gets, even
-// when the lease's deadline is closer.
-const minCallTime = 5 * time.Second
-
-// apply carries out a: the SQS calls it takes, each bounded by the
-// message's lease deadline. The interruption protocol may end in another
-// action (a child that had in fact finished), which it returns.
+// apply carries out a. The interruption protocol decides the message's
+// fate in the end and carries that out in turn; it returns the action it
+// ended in. Every other action is a few SQS calls, each bounded by
+// callCtx and, once the dispatcher is stopping, all of them together by
+// settleBudget. ctx is not cancelled by the stop (settle detached it):
+// a stop, or a second one, never cuts short the calls that settle a
+// message.
 func (t *turn) apply(ctx context.Context, a action) (action, error) {
+	if a.verb == doInterrupt {
+		return t.interrupt(ctx, a)
+	}
+	ctx, cancel := t.r.settling(ctx)
+	defer cancel()
 	switch a.verb {
 	case doDelete:
 		t.c.Release()
@@ -35,17 +39,19 @@ func (t *turn) apply(ctx context.Context, a action) (action, error) {
 		return a, t.deadLetter(ctx, t.reason(a))
 	case doGiveBack:
 		return a, t.giveBack(ctx)
-	case doInterrupt:
-		return t.interrupt(ctx, a)
+	case doContinue:
+		return t.continueMessage(ctx, a)
 	default: // doLeave
 		return a, nil
 	}
 }
 
-// callCtx bounds one SQS call by the lease's deadline: past it, another
-// consumer may hold the message and the call can only fail.
+// callCtx bounds one SQS call made for the message: by the lease's
+// deadline (past it another consumer may hold the message and the call
+// can only fail), but never below minCallTime nor above maxCallTime.
 func (t *turn) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(context.WithoutCancel(ctx), latest(t.deadline, time.Now().Add(minCallTime)))
+	now := time.Now()
+	return context.WithDeadline(ctx, earliest(latest(t.deadline, now.Add(minCallTime)), now.Add(maxCallTime)))
 }
 
 // setVisibility makes the message visible again after vis, capped so it
@@ -81,17 +87,16 @@ func (t *turn) giveBack(ctx context.Context) error {
 	return t.setVisibility(ctx, delay)
 }
 
-// deadLetter moves the message to its queue's dead-letter queue.
+// deadLetter moves the message to its queue's dead-letter queue, with the
+// checkpoint its next run would resume from and a fresh count of runs, so
+// that the copy, moved back to its queue, runs again from there.
 func (t *turn) deadLetter(ctx context.Context, reason string) error {
 	msg := t.m.msg
 	ctx, cancel := t.callCtx(ctx)
 	defer cancel()
-	dlq, err := t.d.q.DeadLetter(ctx, queue.DeadLetterInput{
-		Queue: msg.Queue, Receipt: t.m.receipt, MessageID: msg.ID, Body: msg.Body, Job: t.m.job,
-		Reason: reason, ReceiveCount: msg.ReceiveCount,
-		GroupID:           msg.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)],
-		MessageAttributes: t.deadLetterAttributes(),
-	})
+	reasons := envelope.DeadLetterReasons(reason, msg.Queue, t.m.job, msg.ReceiveCount)
+	dlq, err := t.d.q.DeadLetter(ctx, queue.DeadLetterInput{Queue: msg.Queue, Receipt: t.m.receipt, MessageID: msg.ID,
+		Copy: t.copyOf(t.deadLetterResume(), reasons)})
 	if err != nil {
 		return err
 	}
@@ -101,7 +106,7 @@ func (t *turn) deadLetter(ctx context.Context, reason string) error {
 }
 
 // reason is the dead-letter reason of a: the job's own words, or why the
-// message could not be routed.
+// message could not run.
 func (t *turn) reason(a action) string {
 	if a.reason == "" && t.cause != nil {
 		return t.cause.Error()
@@ -111,6 +116,13 @@ func (t *turn) reason(a action) string {
 
 func latest(a, b time.Time) time.Time {
 	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
 		return a
 	}
 	return b

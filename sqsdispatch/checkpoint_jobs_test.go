@@ -54,7 +54,11 @@ func jobUnits(ctx context.Context, b unitsBody, m *sqsdispatch.Message) error {
 		return err
 	}
 	for i := next; i < b.Units; i++ {
-		time.Sleep(b.Step) // the unit's work
+		select { // the unit's work, given up when the job is asked to stop
+		case <-time.After(b.Step):
+		case <-ctx.Done():
+			return appendLineThen(events, fmt.Sprintf("stopped pid=%d", os.Getpid()), ctx.Err())
+		}
 		if err := appendLine(filepath.Join(b.Dir, "ledger"), "unit "+strconv.Itoa(i)); err != nil {
 			return err
 		}
@@ -68,6 +72,14 @@ func jobUnits(ctx context.Context, b unitsBody, m *sqsdispatch.Message) error {
 		}
 	}
 	return appendLine(events, "done at="+strconv.FormatInt(time.Now().UnixMilli(), 10))
+}
+
+// appendLineThen appends line to path and returns err.
+func appendLineThen(path, line string, err error) error {
+	if werr := appendLine(path, line); werr != nil {
+		return werr
+	}
+	return err
 }
 
 // cleanupUnits undoes the units done after the checkpoint kept.

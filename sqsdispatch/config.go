@@ -315,9 +315,10 @@ func (c *Config) cleanupVisibility(payload bool) time.Duration {
 }
 
 // ageSlack is the part of ageMargin left, after the cleanups and the
-// kill, for continuing the message: the original is hidden for the send
-// and the delete (fifoHide, the longer need), and the calls themselves.
-const ageSlack = fifoHide + 20*time.Second
+// kill, for continuing the message: the original stays hidden for the
+// send and the delete's retries (standardHide, the longer need), plus the
+// calls that set it up.
+const ageSlack = standardHide + 20*time.Second
 
 // cleanupMargin is added to CleanupTimeout when a message's visibility is
 // extended for its cleanup.

@@ -15,7 +15,7 @@ const (
 	endExited      ending = iota // the child exited; it always wins a race
 	endLeaseLost                 // the lease was lost; the child was killed
 	endInterrupt                 // the dispatcher is stopping; the child still runs
-	endUnroutable                // the message cannot run: no job for it, its runs are used up or its payload is gone
+	endRefused                   // the message cannot run: no job for it, an unreadable resume state, its runs used up, its payload gone
 	endNoPayload                 // the message's payload could not be fetched for now
 	endNotStarted                // the dispatcher was stopping before a child started
 	endStartFailed               // the child could not be started
@@ -27,7 +27,7 @@ type exitInfo struct {
 	res         *wire.Result // nil when the child reported nothing
 	exitCode    int          // -1 when a signal ended it
 	signal      syscall.Signal
-	byUs        bool // the dispatcher signalled the child's group
+	killedByUs  bool // the dispatcher sent the child's group a signal that ends it (a timeout, MaxRSS, a lost lease)
 	timedOut    bool
 	memExceeded bool
 }
@@ -54,6 +54,7 @@ type action struct {
 	outcome  string        // the Outcome... constant logged and counted
 	failure  failure       // how the error the caller sees is built; failNone on success
 	ageLimit bool          // doInterrupt at the 12-hour limit: without a checkpoint, stop the job for good
+	byStop   bool          // doInterrupt of a job still running: the dispatcher stops, or the 12-hour limit nears
 }
 
 // failure names the error type the caller sees.
@@ -75,20 +76,25 @@ type retryDelay struct {
 }
 
 // decide maps how a child's wait ended to the message's fate. It is pure:
-// no I/O, no clock.
-func decide(end ending, x exitInfo, retry retryDelay) action {
+// no I/O, no clock. A job that a signal from outside ended (killed it, or
+// made it return early) is interrupted: its Cleanup runs and the message
+// goes back or is continued from its checkpoint. While the dispatcher is
+// stopping that is its stop, whoever's signal reached the job first (a
+// supervisor signals every process of the service at once); otherwise it
+// is the job's process failing (*WorkerProcessError).
+func decide(end ending, x exitInfo, retry retryDelay, stopping bool) action {
 	switch end {
 	case endLeaseLost:
 		return action{verb: doLeave, outcome: OutcomeLeaseLost, failure: failLease}
 	case endInterrupt:
-		return action{verb: doInterrupt, reason: "the dispatcher is stopping", outcome: OutcomeInterrupted}
-	case endUnroutable:
+		return action{verb: doInterrupt, reason: "the dispatcher is stopping", outcome: OutcomeInterrupted, byStop: true}
+	case endRefused:
 		return action{verb: doDeadLetter, outcome: OutcomeDeadLettered, failure: failJob}
 	case endNoPayload:
 		return action{verb: doLeave, outcome: OutcomeFailed, failure: failDispatcher}
 	case endAgeLimit:
 		return action{verb: doInterrupt, reason: "the message neared SQS's 12-hour visibility limit",
-			outcome: OutcomeInterrupted, ageLimit: true}
+			outcome: OutcomeInterrupted, ageLimit: true, byStop: true}
 	case endNotStarted:
 		return action{verb: doGiveBack, outcome: OutcomeInterrupted}
 	case endStartFailed:
@@ -100,6 +106,10 @@ func decide(end ending, x exitInfo, retry retryDelay) action {
 		}
 		return action{verb: doLeave, outcome: OutcomeFailed, failure: f}
 	}
+	signalled := failProcess
+	if stopping {
+		signalled = failNone // the stop: the caller sees a *StoppedError
+	}
 	res := x.res
 	switch {
 	case x.memExceeded, x.timedOut:
@@ -108,13 +118,13 @@ func decide(end ending, x exitInfo, retry retryDelay) action {
 	case res != nil && res.Kind == wire.KindOK && x.exitCode == 0:
 		// Succeeded, even if a signal from outside asked it to stop.
 		return action{verb: doDelete, outcome: OutcomeSuccess}
-	case x.signal != 0 && !x.byUs:
+	case x.signal != 0 && !x.killedByUs:
 		return action{verb: doInterrupt, reason: fmt.Sprintf("the job's process was stopped by %s", x.signal),
-			outcome: OutcomeInterrupted, failure: failProcess}
-	case res != nil && res.Signal != 0 && !x.byUs:
+			outcome: OutcomeInterrupted, failure: signalled}
+	case res != nil && res.Signal != 0 && !x.killedByUs:
 		// SIGTERM or SIGHUP from outside made the job return early.
 		return action{verb: doInterrupt, reason: fmt.Sprintf("the job was stopped by %s", syscall.Signal(res.Signal)),
-			outcome: OutcomeInterrupted, failure: failProcess}
+			outcome: OutcomeInterrupted, failure: signalled}
 	case res == nil, x.signal != 0:
 		return action{verb: doLeave, outcome: OutcomeCrashed, failure: failProcess}
 	case res.Kind == wire.KindOK:

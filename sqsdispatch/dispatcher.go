@@ -112,7 +112,7 @@ func (d *Dispatcher) DispatchOne(ctx context.Context) (handled bool, err error) 
 // renewed from now until its owner releases it.
 func (d *Dispatcher) hold(rcv queue.Received) *inflight {
 	msg := fromSQS(rcv.Queue, rcv.Message)
-	m := &inflight{msg: msg, receipt: aws.ToString(rcv.Message.ReceiptHandle), received: rcv.At}
+	m := &inflight{msg: msg, attrs: rcv.Message.MessageAttributes, receipt: aws.ToString(rcv.Message.ReceiptHandle), received: rcv.At}
 	m.lease = d.leases.Hold(rcv.Queue, m.receipt, rcv.At)
 	var age time.Duration
 	if ms, err := strconv.ParseInt(msg.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {

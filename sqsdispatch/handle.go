@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
@@ -15,6 +16,7 @@ import (
 // inflight is a received message while the dispatcher holds it.
 type inflight struct {
 	msg      *Message
+	attrs    map[string]types.MessageAttributeValue // all its attributes, as received: copies carry them
 	receipt  string
 	received time.Time    // when the receive call that returned it started
 	lease    *lease.Lease // held from the receive until the outcome
@@ -31,38 +33,41 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 	t := &turn{d: d, r: r, m: m, start: time.Now(), log: d.log.With(zap.String("queue", m.msg.Queue),
 		zap.String("message_id", m.msg.ID), zap.Int("receive_count", m.msg.ReceiveCount))}
 	if r.stopping() || m.giveBack {
-		return t.settle(ctx, decide(endNotStarted, exitInfo{}, retryDelay{}))
+		return t.settle(ctx, endNotStarted)
 	}
 	if time.Since(m.received) > d.maxAge-d.cfg.ageMargin() {
 		// Its job would be interrupted at once; received again, the
 		// message has twelve hours before it.
 		t.log.Warn("the message waited too near SQS's 12-hour visibility limit to start its job; giving it back")
-		return t.settle(ctx, decide(endNotStarted, exitInfo{}, retryDelay{}))
+		return t.settle(ctx, endNotStarted)
 	}
 	job, err := d.route(m.msg)
 	m.job, t.cause = job.Name, err
 	if err != nil {
-		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
+		return t.settle(ctx, endRefused)
 	}
 	t.job, t.log = job, t.log.With(zap.String("job", job.Name))
-	if t.runsUsedUp(ctx) {
-		return t.settle(ctx, decide(endUnroutable, exitInfo{}, retryDelay{}))
+	if t.cause = m.msg.refusal(); t.cause != nil || t.runsUsedUp(ctx) {
+		return t.settle(ctx, endRefused)
 	}
 	body, end, ok := t.openPayload(ctx)
 	if !ok {
-		return t.settle(ctx, decide(end, exitInfo{}, retryDelay{}))
+		return t.settle(ctx, end)
+	}
+	if r.stopping() { // the stop came while the payload was opened
+		body.Close()
+		return t.settle(ctx, endNotStarted)
 	}
 	if t.c, t.cause = d.childFor(m, job, body, t.log); t.cause != nil {
 		body.Close()
-		return t.settle(ctx, decide(endStartFailed, exitInfo{}, retryDelay{}))
+		return t.settle(ctx, endStartFailed)
 	}
 	defer t.c.Release()
 	defer body.Close() // before the release: a read of the store that stalls must not hold it
 	t.log = t.log.With(zap.Int("pid", t.c.PID()))
 	d.slots.add(m, t.c)
 	defer d.slots.remove(m)
-	end = t.await()
-	return t.settle(ctx, decide(end, t.x, d.retryDelay(m)))
+	return t.settle(ctx, t.await())
 }
 
 // turn is one message's way through handle: what is known of it so far.
@@ -80,12 +85,9 @@ type turn struct {
 	op string // what failed, for a failDispatcher error
 
 	deadline  time.Time        // the end of the visibility held, once the lease is released
+	kept      kept             // the checkpoint an interruption keeps
+	cleaning  bool             // a cleanup child was started for the job
 	dlq       string           // the dead-letter queue the message was moved to
-	cp        []byte           // the job's last checkpoint, as the interruption took it
-	cpN       int              // how many checkpoints the job recorded by then
-	kept      []byte           // the checkpoint the Cleanup was told the next run resumes from
-	keptSeq   uint64           // the number of kept in its chain
-	keptSet   bool             // kept is set: the interruption protocol ran
 	continued string           // the ID of the copy that continues the message
 	pointer   *payload.Pointer // where the message's payload is, when its body points to one
 }
@@ -148,17 +150,27 @@ func (t *turn) exited(w *child.Watch) bool {
 	}
 }
 
-// settle releases the lease, applies the action and reports the outcome
-// once, in one log line and one metric.
-func (t *turn) settle(ctx context.Context, a action) error {
+// settle decides the message's fate from how its run ended, releases the
+// lease, carries the fate out and reports the outcome once, in one log
+// line and one metric. The SQS calls it makes are not cut short by ctx:
+// they are bounded by the lease's deadline and, once the dispatcher is
+// stopping, by settleBudget.
+func (t *turn) settle(ctx context.Context, end ending) error {
+	ctx = context.WithoutCancel(ctx)
+	a := t.decide(end)
 	t.m.lease.Release() // waits out an extension in flight: nothing overwrites what apply sets
 	t.deadline = t.m.lease.Deadline()
 	a, applyErr := t.apply(ctx, a)
 	applyErr = dispatcherError(applyErr)
-	t.m.final = applyErr == nil && (a.verb == doDelete || a.verb == doDeadLetter)
+	t.m.final = applyErr == nil && (a.verb == doDelete || a.verb == doDeadLetter || a.verb == doContinue)
 	err := t.failureError(a)
 	t.report(a, err, applyErr)
 	return joinErr(err, applyErr)
+}
+
+// decide is the pure decide for this turn's ending and exit.
+func (t *turn) decide(end ending) action {
+	return decide(end, t.x, t.d.retryDelay(t.m), t.r.stopping())
 }
 
 func isClosed(ch <-chan struct{}) bool {

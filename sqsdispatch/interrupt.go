@@ -2,122 +2,85 @@ package sqsdispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"os"
 	"syscall"
-	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
-	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// errJobFinished is what a cleanup attempt returns when its guard found
-// that the job had already returned: nothing was cleaned up.
-var errJobFinished = errors.New("sqsdispatch: the job had finished before it was suspended")
-
 // interrupt runs the interruption protocol for a message whose job is
-// running or was killed from outside: extend the lease, suspend the job and
-// run its Cleanup in a child of its own (which guards the suspended job),
-// retry it once after killing the job, then give the message back or
-// dead-letter it. A job that turns out to have returned before it was
-// suspended is not interrupted: its result is applied instead.
+// still running (a stop, the 12-hour limit) or was ended by a signal from
+// outside (a kill, a supervisor's SIGTERM), in this order:
+//
+//  1. keep: the checkpoint kept is chosen, and the job's checkpoints are
+//     no longer kept from then on;
+//  2. clean up: the job's Cleanup runs in a child of its own, which
+//     suspends the job first and guards it; if it fails or hangs, the
+//     job is killed and the Cleanup tried once more;
+//  3. kill: nothing of the job is left when its message becomes visible;
+//  4. settle: the message is continued from the checkpoint kept, given
+//     back, dead-lettered (a cleanup that failed twice, a queue that
+//     allows no retries) or left to its visibility (no visibility to run
+//     a cleanup in; the 12-hour limit reached without a checkpoint).
+//
+// A job that turns out to have ended on its own, not because a signal
+// reached it, is not interrupted: its own result is applied instead.
 func (t *turn) interrupt(ctx context.Context, a action) (action, error) {
-	c := t.c
-	running := !isClosed(c.Done())
-	if !running && a.failure == failNone { // it exited since the stop was seen: its result wins
-		t.x = exitOf(c, nil)
-		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
-	}
-	sig, _ := t.r.why()
-	if a.failure != failNone { // stopped from outside: that signal is the cause
-		sig = t.x.signal
-		if t.x.signal == 0 && t.x.res != nil {
-			sig = syscall.Signal(t.x.res.Signal)
+	running := !isClosed(t.c.Done())
+	if !running { // it ended before anything was cleaned up
+		if a = t.ownResult(a); a.verb != doInterrupt {
+			return t.apply(ctx, a)
 		}
 	}
-	// The checkpoint kept is the one the Cleanup is told of: it undoes
-	// what the job did after it, and the next run resumes from it.
-	next := t.keep(ctx)
-	cleaned, cerr := t.cleanup(ctx, Cause{Signal: sig, Reason: a.reason, ChildRunning: running, Checkpoint: t.kept})
-	if errors.Is(cerr, errJobFinished) {
-		<-c.Done()
-		t.x, t.keptSet = exitOf(c, nil), false
-		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+	qi, qerr := t.queueInfo(ctx)
+	t.kept = t.keep(qi)
+	cause := Cause{Signal: t.stopSignal(a), Reason: a.reason, ChildRunning: running, Checkpoint: t.kept.data}
+	done, cerr := t.cleanup(ctx, cause)
+	if done == jobFinished {
+		// It returned before the suspension took hold: its result stands,
+		// unless a signal made it return.
+		if a = t.ownResult(a); a.verb != doInterrupt {
+			return t.apply(ctx, a)
+		}
+		cause.ChildRunning, cause.Reason = false, a.reason
+		done, cerr = t.cleanup(ctx, cause)
 	}
-	if running && isClosed(c.Done()) && c.Result() != nil && !c.StoppedByUs() {
-		// No cleanup came to suspend it, and meanwhile the job ended on
-		// its own: its result wins.
-		t.x, t.keptSet = exitOf(c, nil), false
-		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
+	untouched := !t.cleaning
+	t.kill()
+	if untouched && t.c.Result() != nil { // no cleanup ran, and it had reported before the kill
+		if a = t.ownResult(a); a.verb != doInterrupt {
+			return t.apply(ctx, a)
+		}
 	}
-	// Nothing of the job may be left when the message becomes visible again.
-	c.Signal(syscall.SIGKILL)
-	<-c.Done()
-	if errors.Is(cerr, errNoCleanupLease) || errors.Is(cerr, errNoCleanupPayload) {
-		// The lease may be gone, or the cleanup could not be given its
-		// message: leave the message to its visibility, and to the
-		// redrive policy.
-		a.verb = doLeave
-		return a, cerr
-	}
-	if running && t.job.Cleanup == nil && c.Result() != nil {
-		// Killed without a cleanup after it had reported: the job ended.
-		t.x, t.keptSet = exitOf(c, nil), false
-		t.x.signal, t.x.exitCode = 0, reportedExitCode(c.Result())
-		return t.apply(ctx, decide(endExited, t.x, t.d.retryDelay(t.m)))
-	}
-	if !cleaned {
-		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
-		a.reason = fmt.Sprintf("cleanup failed after %s: %v", a.reason, cerr)
-		return a, t.deadLetter(ctx, a.reason)
-	}
-	if a.ageLimit && next == nil {
-		// No checkpoint to continue from: stopped for good, and the
-		// message is left to the redrive policy.
-		a.verb, a.outcome, a.failure = doLeave, OutcomeAgeLimit, failDispatcher
-		t.op, t.cause = "age limit", ErrAgeLimit
-		return a, nil
-	}
-	cctx, cancel := t.callCtx(ctx)
-	defer cancel()
-	qi, err := t.d.q.Info(cctx, t.m.msg.Queue)
+	a, err := t.fate(a, qi, qerr, done, cerr)
 	if err != nil {
 		return a, err
 	}
-	if !qi.AllowsRetries() {
-		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
-		a.reason += "; the queue allows no retries (maxReceiveCount 1)"
-		return a, t.deadLetter(ctx, a.reason)
-	}
-	if next != nil {
-		a.verb, a.outcome = doContinue, OutcomeContinued
-		return a, t.continueMessage(ctx, next)
-	}
-	a.verb = doGiveBack
-	return a, t.giveBack(ctx)
+	return t.apply(ctx, a)
 }
 
-// keep takes the job's last checkpoint and, when the job recorded one
-// and a copy of the message can carry it, returns the copy that continues
-// the message. It sets the checkpoint kept (t.kept): the job's, or else
-// the message's own (from an earlier run, or nil).
-func (t *turn) keep(ctx context.Context) *queue.ContinueInput {
-	t.cp, t.cpN = t.c.FreezeCheckpoints()
-	t.kept, t.keptSeq, t.keptSet = t.m.msg.Checkpoint, t.m.msg.resume.Seq, true
-	if t.cpN == 0 {
-		return nil
+// ownResult is the fate the job's own result decides, for a job that has
+// ended. A result it reported before anything cleaned it up stands as
+// reported, whatever killed its process afterwards. A job that a signal
+// ended is still interrupted; the 12-hour limit then stays part of the
+// interruption.
+func (t *turn) ownResult(a action) action {
+	<-t.c.Done()
+	t.x = exitOf(t.c, nil)
+	if t.x.res != nil && !t.cleaning && t.x.signal != 0 {
+		t.x.signal, t.x.exitCode, t.x.killedByUs = 0, reportedExitCode(t.x.res), false
 	}
-	next, err := t.continuation(ctx)
-	if err != nil {
-		t.log.Warn("the job's checkpoint cannot be kept", zap.Int("checkpoints", t.cpN), zap.Error(err))
-		return nil
+	own := t.decide(endExited)
+	if own.verb == doInterrupt {
+		own.ageLimit = a.ageLimit
+	} else {
+		t.kept = kept{} // nothing of the interruption applies
 	}
-	t.kept, t.keptSeq = t.cp, t.keptSeq+uint64(t.cpN)
-	return next
+	return own
 }
 
 // reportedExitCode is the exit code a child exits with after reporting res.
@@ -128,127 +91,61 @@ func reportedExitCode(res *wire.Result) int {
 	return 1
 }
 
-// cleanup runs the job's Cleanup, and once more after killing the job if
-// it failed or hung, unless a second stop signal has come. It reports
-// whether a cleanup succeeded (a job without Cleanup needs none).
-func (t *turn) cleanup(ctx context.Context, cause Cause) (bool, error) {
-	if t.job.Cleanup == nil {
-		return true, nil
+// stopSignal is the signal a Cleanup is told of: the stop signal that
+// interrupted the job (nil for a context), or the signal that ended it.
+func (t *turn) stopSignal(a action) os.Signal {
+	if a.byStop {
+		sig, _ := t.r.why()
+		return sig
 	}
-	var err error
-	for attempt := 1; attempt <= 2; attempt++ {
-		cause.Attempt = attempt
-		if verr := t.extendForCleanup(ctx); verr != nil {
-			return false, verr
-		}
-		err = t.runCleanup(ctx, cause)
-		switch {
-		case errors.Is(err, errJobFinished), attempt == 1 && errors.Is(err, errNoCleanupPayload):
-			return false, err
-		case errors.Is(err, errNoCleanupPayload):
-			// A second cleanup that cannot run is a second failure.
-			err = errors.New(err.Error())
-		}
-		if err == nil {
-			t.log.Info("cleanup done", zap.Int("attempt", attempt))
-			return true, nil
-		}
-		t.log.Warn("cleanup failed; killing the job", zap.Int("attempt", attempt), zap.Error(err))
-		t.c.Signal(syscall.SIGKILL)
-		<-t.c.Done()
-		cause.ChildRunning = false
-		if t.r.hard() {
-			break
-		}
+	if t.x.signal != 0 {
+		return t.x.signal
 	}
-	return false, err
+	if t.x.res != nil && t.x.res.Signal != 0 {
+		return syscall.Signal(t.x.res.Signal)
+	}
+	return nil
 }
 
-// errNoCleanupLease is what a cleanup attempt returns when the message's
-// visibility could not be extended to cover it: another consumer may then
-// run the message while the cleanup would, so the cleanup does not run.
-var errNoCleanupLease = errors.New("sqsdispatch: the message's visibility could not be extended for the cleanup")
-
-// errNoCleanupPayload is what a cleanup attempt returns when the
-// message's payload could not be fetched for the cleanup in time.
-var errNoCleanupPayload = errors.New("sqsdispatch: the message's payload could not be fetched for the cleanup")
-
-// extendForCleanup extends the message's visibility by CleanupTimeout plus
-// a margin (and, for a message with a payload, the time to fetch it),
-// trying twice. Visibility that SQS's 12-hour limit would cut short is no
-// extension: the message would come back while the cleanup runs.
-func (t *turn) extendForCleanup(ctx context.Context) error {
-	want := t.d.cfg.cleanupVisibility(t.pointer != nil)
-	short := func(got time.Duration) error {
-		return fmt.Errorf("%w: SQS's 12-hour limit leaves %s of the %s needed", errNoCleanupLease, got, want)
+// queueInfo reads the queue's attributes for an interruption: whether it
+// allows retries, whether it is FIFO, how large a message may be.
+func (t *turn) queueInfo(ctx context.Context) (*queue.Info, error) {
+	ctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	qi, err := t.d.q.Info(ctx, t.m.msg.Queue)
+	if err != nil {
+		t.log.Warn("reading the queue's attributes for an interruption", zap.Error(err))
 	}
-	var err error
-	for range 2 {
-		if got := lease.Cap(want, time.Since(t.m.received), t.d.maxAge); got < want {
-			return short(got) // asking would make the message visible before the job is gone
-		}
-		var got time.Duration
-		if got, err = t.hide(ctx, want); err == nil && got < want {
-			return short(got)
-		}
-		if err == nil {
-			return nil
-		}
-		t.log.Warn("extending visibility for cleanup", zap.Error(err))
-	}
-	return fmt.Errorf("%w: %w", errNoCleanupLease, err)
+	return qi, err
 }
 
-// runCleanup runs the job's Cleanup in a child of its own, bounded by
-// CleanupTimeout. While the job is suspended, that child guards it: if the
-// dispatcher dies, the guard kills the job's process group. A Cleanup gets
-// the message as its job did: with its payload.
-func (t *turn) runCleanup(ctx context.Context, cause Cause) error {
-	req := wire.Request{Magic: wire.Magic, Version: wire.Version, Mode: wire.ModeCleanup, Job: t.job.Name,
-		Message: t.m.msg.toWire(), Cause: cause.toWire(), TimeoutNS: int64(t.d.cfg.CleanupTimeout)}
-	body, err := t.reopenPayload(ctx, payloadCleanupOpen)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errNoCleanupPayload, err)
-	}
-	if cause.ChildRunning {
-		// The cleanup child suspends the job once it is armed to kill it
-		// should this process die, and kills it when the cleanup is done.
-		req.GuardPGID = t.c.PID()
-		t.c.MarkStoppedByUs()
-	}
-	opts := t.d.childOptions(t.log.With(zap.String("phase", "cleanup")))
-	cc, err := child.Start(opts)
-	if err != nil {
-		body.Close()
-		return fmt.Errorf("%w: %w", ErrChildStart, err)
-	}
-	if body != nil {
-		cc.SendBody(req, body.r, body.size, opts.Log)
-	} else {
-		cc.Send(req, opts.Log)
-	}
-	defer cc.Release()
-	defer body.Close() // before the release: a read of the store that stalls must not hold it
-	timer := time.NewTimer(t.d.cfg.CleanupTimeout)
-	defer timer.Stop()
-	select {
-	case <-cc.Done():
-		if res := cc.Result(); res == nil || res.Kind != wire.KindOK && res.Kind != wire.KindJobFinished {
-			t.c.Signal(syscall.SIGKILL) // its guard is gone
-		}
-	case <-timer.C:
-		t.c.Signal(syscall.SIGKILL) // before its guard goes
-		return fmt.Errorf("sqsdispatch: cleanup timed out after %s", t.d.cfg.CleanupTimeout)
-	}
-	res, state := cc.Result(), cc.State()
+// fate is where an interrupted message goes once its job is gone.
+func (t *turn) fate(a action, qi *queue.Info, qerr error, done cleaned, cerr error) (action, error) {
 	switch {
-	case res != nil && res.Kind == wire.KindJobFinished:
-		return errJobFinished
-	case res != nil && res.Kind == wire.KindOK && state.Success():
-		return nil
-	case res != nil:
-		return errors.New("sqsdispatch: cleanup failed: " + res.Error)
+	case done == cleanupImpossible:
+		// The lease may be gone, or the cleanup could not be given its
+		// message: leave the message to its visibility, and to the
+		// redrive policy.
+		a.verb = doLeave
+		return a, cerr
+	case done == cleanupFailed:
+		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
+		a.reason = fmt.Sprintf("cleanup failed after %s: %v", a.reason, cerr)
+	case a.ageLimit && t.kept.next == nil:
+		// No checkpoint to continue from: stopped for good, and the
+		// message is left to the redrive policy.
+		a.verb, a.outcome, a.failure = doLeave, OutcomeAgeLimit, failDispatcher
+		t.op, t.cause = "age limit", ErrAgeLimit
+	case qerr != nil:
+		a.verb = doLeave
+		return a, qerr
+	case !qi.AllowsRetries():
+		a.verb, a.outcome = doDeadLetter, OutcomeDeadLettered
+		a.reason += "; the queue allows no retries (maxReceiveCount 1)"
+	case t.kept.next != nil:
+		a.verb, a.outcome = doContinue, OutcomeContinued
 	default:
-		return fmt.Errorf("sqsdispatch: cleanup process exited without a result (%s): %s", state, lastLine(cc.Stderr()))
+		a.verb = doGiveBack
 	}
+	return a, nil
 }

@@ -72,32 +72,58 @@ func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, 
 		return nil, 0, true
 	case err != nil:
 		t.cause = err
-		return nil, endUnroutable, false
+		return nil, endRefused, false
 	}
 	t.pointer = &p
-	body, err = t.reopenPayload(ctx, payloadOpenTimeout)
+	body, err = t.reopenPayload(ctx, payloadOpenTimeout, t.r.halted())
+	if errors.Is(err, errOpenStopped) {
+		return nil, endNotStarted, false // the stop came first: the job does not start
+	}
 	if err != nil {
 		t.op, t.cause = "fetch payload", err
 		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadTooLarge) {
-			return nil, endUnroutable, false
+			return nil, endRefused, false
 		}
 		return nil, endNoPayload, false
 	}
 	return body, 0, true
 }
 
+// errOpenStopped is what reopenPayload returns when the dispatcher began
+// to stop before the store answered.
+var errOpenStopped = errors.New("sqsdispatch: the dispatcher is stopping: the payload was not opened")
+
 // reopenPayload opens the payload openPayload found, for the job or for
-// its Cleanup, giving the store within to start answering; nil when the
-// message has none.
-func (t *turn) reopenPayload(ctx context.Context, within time.Duration) (*payloadBody, error) {
+// its Cleanup, giving the store within to start answering, and giving up
+// (errOpenStopped) when stop closes first (nil: never); nil when the
+// message has none. The read that follows is not cut short by either.
+func (t *turn) reopenPayload(ctx context.Context, within time.Duration, stop <-chan struct{}) (*payloadBody, error) {
 	p := t.pointer
 	if p == nil {
 		return nil, nil
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	timer := time.AfterFunc(within, cancel)
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	timer := time.AfterFunc(within, func() { cancel(nil) })
+	opened, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-stop:
+			cancel(errOpenStopped)
+		case <-opened:
+		}
+	}()
 	r, size, err := t.d.cfg.Payloads.OpenPayload(rctx, p.Bucket, p.Key)
-	if !timer.Stop() && err == nil {
+	close(opened)
+	<-watched
+	switch {
+	case errors.Is(context.Cause(rctx), errOpenStopped):
+		if err == nil {
+			_ = r.Close()
+		}
+		timer.Stop()
+		return nil, errOpenStopped
+	case !timer.Stop() && err == nil:
 		_ = r.Close()
 		err = fmt.Errorf("no answer within %s", within)
 	}
@@ -106,13 +132,13 @@ func (t *turn) reopenPayload(ctx context.Context, within time.Duration) (*payloa
 		err = fmt.Errorf("%w: %d bytes, more than Config.MaxPayloadBytes (%d)", ErrPayloadTooLarge, size, t.d.cfg.MaxPayloadBytes)
 	}
 	if err != nil {
-		cancel()
+		cancel(nil)
 		if loc := "s3://" + p.Bucket + "/" + p.Key; !strings.Contains(err.Error(), loc) {
 			err = fmt.Errorf("%s: %w", loc, err)
 		}
 		return nil, err
 	}
-	return &payloadBody{r: r, size: size, cancel: cancel}, nil
+	return &payloadBody{r: r, size: size, cancel: func() { cancel(nil) }}, nil
 }
 
 // deletePayload deletes the payload of a message whose job succeeded,

@@ -15,7 +15,7 @@ import (
 // exitOf reads what a finished child left: its result, exit code or
 // signal, and what the dispatcher did to it. w may be nil.
 func exitOf(c *child.Child, w *child.Watch) exitInfo {
-	x := exitInfo{res: c.Result(), exitCode: c.State().ExitCode(), byUs: c.StoppedByUs()}
+	x := exitInfo{res: c.Result(), exitCode: c.State().ExitCode(), killedByUs: c.StoppedByUs()}
 	if ws, ok := c.State().Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		x.signal = ws.Signal()
 	}
@@ -68,9 +68,9 @@ func (t *turn) processError(a action) *WorkerProcessError {
 		e.Reason = fmt.Sprintf("exceeded its memory limit MaxRSS of %d bytes", t.d.memLimit(t.job))
 	case x.timedOut:
 		e.Reason = fmt.Sprintf("ran past its timeout of %s", t.job.Timeout)
-	case x.signal != 0 && !x.byUs:
+	case x.signal != 0 && !x.killedByUs:
 		e.Reason = "was stopped by a signal the dispatcher did not send"
-	case res != nil && res.Signal != 0 && !x.byUs:
+	case res != nil && res.Signal != 0 && !x.killedByUs:
 		e.Signal = syscall.Signal(res.Signal)
 		e.Reason = "was stopped by a signal the dispatcher did not send and returned early"
 	case res != nil && res.Kind == wire.KindPanic:
@@ -100,7 +100,7 @@ func (t *turn) report(a action, err, applyErr error) {
 		fields = append(fields, zap.Duration("retry_after", a.delay))
 	}
 	if t.continued != "" {
-		fields = append(fields, zap.String("continued_as", t.continued), zap.Int("checkpoints", t.cpN))
+		fields = append(fields, zap.String("continued_as", t.continued), zap.Int("checkpoints", t.kept.n))
 	}
 	if t.dlq != "" {
 		fields = append(fields, zap.String("dlq", t.dlq), zap.String("reason", t.reason(a)))

@@ -10,8 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"os"
-
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"strings"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
@@ -187,13 +186,14 @@ func (l *loop) tryAcquire() bool {
 }
 
 // start hands m to its owner on the slot acquired for it; messages of one
-// FIFO group run one at a time, in order.
+// FIFO group run one at a time, in order. A group on a standard queue (a
+// fair queue's tenant) orders nothing.
 func (l *loop) start(ctx context.Context, m *inflight) {
 	l.jobs.Add(1)
 	m.free = sync.OnceFunc(func() { <-l.slots })
-	group := m.msg.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]
-	if group != "" {
-		group = m.msg.Queue + "\x00" + group
+	group := ""
+	if g := m.msg.groupID(); g != "" && l.d.fifo(ctx, m.msg.Queue) {
+		group = m.msg.Queue + "\x00" + g
 	}
 	l.groups.submit(group, m, func(m *inflight) bool {
 		defer l.jobs.Done()
@@ -204,6 +204,16 @@ func (l *loop) start(ctx context.Context, m *inflight) {
 		}
 		return m.final
 	})
+}
+
+// fifo reports whether the queue at url is a FIFO queue, from its
+// attributes (read at start and cached); should they be unreadable now,
+// from its name, which SQS makes end in ".fifo" for every FIFO queue.
+func (d *Dispatcher) fifo(ctx context.Context, url string) bool {
+	if qi, err := d.q.Info(ctx, url); err == nil {
+		return qi.FIFO
+	}
+	return strings.HasSuffix(url, ".fifo")
 }
 
 // idleDelay is the pause after an empty receive when the queue does not

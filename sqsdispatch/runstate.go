@@ -2,8 +2,10 @@ package sqsdispatch
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
 )
@@ -13,6 +15,7 @@ import (
 type runState struct {
 	stop  *stop.Stopper
 	abort chan struct{} // closed on a fatal error: interrupt at once
+	halt  chan struct{} // closed at the first stop or fatal error: no job may start
 	intr  chan struct{} // closed when running jobs must be interrupted
 
 	mu    sync.Mutex
@@ -24,8 +27,16 @@ type runState struct {
 }
 
 func newRunState(ctx context.Context, cfg stop.Config) *runState {
-	r := &runState{stop: stop.New(ctx, cfg), abort: make(chan struct{}), intr: make(chan struct{}), done: make(chan struct{})}
+	r := &runState{stop: stop.New(ctx, cfg), abort: make(chan struct{}), halt: make(chan struct{}), intr: make(chan struct{}),
+		done: make(chan struct{})}
 	r.wg.Go(func() {
+		select {
+		case <-r.stop.Stopping():
+		case <-r.abort:
+		case <-r.done:
+			return
+		}
+		close(r.halt)
 		select {
 		case <-r.stop.Interrupt():
 		case <-r.abort:
@@ -49,6 +60,35 @@ func (r *runState) close() {
 
 // stopping reports whether no new job may start.
 func (r *runState) stopping() bool { return r.stop.IsStopping() || isClosed(r.abort) }
+
+// halted is closed at the first stop or fatal error.
+func (r *runState) halted() <-chan struct{} { return r.halt }
+
+// errSettleBudget ends the SQS calls that settle a message once the
+// dispatcher has been stopping for settleBudget.
+var errSettleBudget = errors.New("sqsdispatch: the stop's time for settling the message ran out")
+
+// settling returns ctx bounded, once the dispatcher is stopping, by
+// settleBudget counted from the stop (or from now, if it stopped before).
+// Call the cancel function when the calls are done.
+func (r *runState) settling(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-r.halt:
+		case <-ctx.Done():
+			return
+		}
+		t := time.NewTimer(settleBudget)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(errSettleBudget)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
 
 // interrupt is closed when running jobs must be interrupted.
 func (r *runState) interrupt() <-chan struct{} { return r.intr }

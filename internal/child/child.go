@@ -144,17 +144,10 @@ func (c *Child) Signal(sig syscall.Signal) {
 	}
 }
 
-// MarkStoppedByUs records that the dispatcher is stopping the child
-// without signalling it: the child of the job's cleanup will suspend and
-// kill it (wire.Request.GuardPGID).
-func (c *Child) MarkStoppedByUs() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stoppedUs = true
-}
-
-// StoppedByUs reports whether the dispatcher stopped the child (Signal or
-// MarkStoppedByUs), as opposed to a signal from elsewhere.
+// StoppedByUs reports whether this process sent the child's group a
+// signal (Signal) other than SIGCONT, as opposed to a signal from
+// elsewhere. A cleanup child that suspends and kills a job it guards
+// (wire.Request.GuardPGID) is elsewhere.
 func (c *Child) StoppedByUs() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

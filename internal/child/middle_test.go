@@ -67,7 +67,6 @@ func runMiddle(specJSON string) int {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		c.MarkStoppedByUs()
 		cleanup := jobSpec{File: filepath.Join(spec.Dir, "cleanup"), Block: true}
 		g, err := child.Spawn(wire.Request{Mode: wire.ModeCleanup, Job: "grandchild", GuardPGID: c.PID(),
 			Message: wire.Message{Body: cleanup.body()}}, child.Options{})

@@ -2,45 +2,49 @@ package queue
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 )
 
 // ContinueInput is a message to replace with a copy of itself on the same
 // queue (see SendCopy).
 type ContinueInput struct {
 	Queue     string
-	Receipt   string
 	MessageID string
-	Body      string
-	// MessageAttributes are the copy's attributes. The map is not
-	// modified.
-	MessageAttributes map[string]types.MessageAttributeValue
-	// GroupID and DedupID are the copy's FIFO group and deduplication ID.
-	GroupID string
+	// Copy is what the copy carries.
+	Copy envelope.Copy
+	// FIFO says the queue is a FIFO queue; DedupID is then the copy's
+	// deduplication ID. FIFO-ness is the queue's: a standard (fair) queue
+	// carries a message group too.
+	FIFO    bool
 	DedupID string
+	// MaxSize is the queue's MaximumMessageSize.
+	MaxSize int
 }
-
-// ErrTooManyAttributes is returned by SendCopy when the copy would carry
-// more attributes than SQS allows; nothing was sent.
-var ErrTooManyAttributes = errors.New("sqsdispatch: more than 10 message attributes")
 
 // SendCopy sends a copy of the message to its queue; the caller deletes
 // the original once it is confirmed. The call is made once, without the
-// client's own retries, unless the copy has a FIFO deduplication ID: a
-// copy sent twice to a standard queue would run twice.
+// client's own retries, unless the queue is FIFO: a copy sent twice to a
+// standard queue would run twice, while a FIFO queue drops a repeated
+// send by its deduplication ID. A copy that does not fit fails with an
+// error wrapping envelope.ErrTooManyAttributes or envelope.ErrTooLarge,
+// and nothing is sent.
 func (q *Queues) SendCopy(ctx context.Context, in ContinueInput) (string, error) {
-	if len(in.MessageAttributes) > maxMessageAttributes {
-		return "", &OpError{Op: "SendMessage (continue)", Queue: in.Queue, MessageID: in.MessageID, Err: ErrTooManyAttributes}
+	attrs, err := in.Copy.MessageAttributes(in.MaxSize)
+	if err != nil {
+		return "", &OpError{Op: "SendMessage (continue)", Queue: in.Queue, MessageID: in.MessageID, Err: err}
 	}
-	send := &sqs.SendMessageInput{QueueUrl: aws.String(in.Queue), MessageBody: aws.String(in.Body),
-		MessageAttributes: in.MessageAttributes}
+	send := &sqs.SendMessageInput{QueueUrl: aws.String(in.Queue), MessageBody: aws.String(in.Copy.Body),
+		MessageAttributes: attrs, MessageSystemAttributes: in.Copy.SystemAttributes()}
+	if in.Copy.GroupID != "" {
+		send.MessageGroupId = aws.String(in.Copy.GroupID)
+	}
 	var opts []func(*sqs.Options)
-	if in.GroupID != "" {
-		send.MessageGroupId, send.MessageDeduplicationId = aws.String(in.GroupID), aws.String(in.DedupID)
+	if in.FIFO {
+		send.MessageDeduplicationId = aws.String(in.DedupID)
 	} else {
 		opts = append(opts, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
 	}

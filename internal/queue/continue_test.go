@@ -11,11 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 )
 
 func continueInput(queue string) ContinueInput {
-	return ContinueInput{Queue: queue, Receipt: "r-1", MessageID: "m-1", Body: "body",
-		MessageAttributes: map[string]types.MessageAttributeValue{"job": stringAttr("resize")}}
+	return ContinueInput{Queue: queue, MessageID: "m-1", Copy: envelope.Copy{Body: "body",
+		Attributes: map[string]types.MessageAttributeValue{"job": stringAttr("resize")}, Resume: []byte("state")}}
 }
 
 func TestContinue(t *testing.T) {
@@ -23,6 +25,7 @@ func TestContinue(t *testing.T) {
 	tests := []struct {
 		name       string
 		fifo       bool
+		group      string
 		attrs      int
 		sendErr    error
 		wantID     string
@@ -30,9 +33,10 @@ func TestContinue(t *testing.T) {
 		wantWrites []string
 	}{
 		{name: "sends the copy, deletes nothing", wantID: "copy", wantWrites: []string{"SendMessage"}},
-		{name: "FIFO keeps the group", fifo: true, wantID: "copy", wantWrites: []string{"SendMessage"}},
+		{name: "FIFO keeps the group", fifo: true, group: "g-1", wantID: "copy", wantWrites: []string{"SendMessage"}},
+		{name: "a fair queue keeps the group, without a deduplication ID", group: "tenant-1", wantID: "copy", wantWrites: []string{"SendMessage"}},
 		{name: "send fails", sendErr: apiError("ServiceUnavailable"), wantWrites: []string{"SendMessage"}},
-		{name: "too many attributes: nothing sent", attrs: 11, wantIs: ErrTooManyAttributes},
+		{name: "too many attributes: nothing sent", attrs: 10, wantIs: envelope.ErrTooManyAttributes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,11 +44,12 @@ func TestContinue(t *testing.T) {
 			b := setup(t, Config{})
 			url := b.client.addQueue("src", nil)
 			in := continueInput(url)
+			in.FIFO, in.Copy.GroupID = tt.fifo, tt.group
 			if tt.fifo {
-				in.GroupID, in.DedupID = "g-1", "d-1"
+				in.DedupID = "d-1"
 			}
 			for i := range tt.attrs {
-				in.MessageAttributes[fmt.Sprintf("a%d", i)] = stringAttr("v")
+				in.Copy.Attributes[fmt.Sprintf("a%d", i)] = stringAttr("v")
 			}
 			b.client.send = func(context.Context, *sqs.SendMessageInput) error { return tt.sendErr }
 			id, err := b.q.SendCopy(b.ctx, in)
@@ -68,11 +73,13 @@ func TestContinue(t *testing.T) {
 				return
 			}
 			send := inputsOf[*sqs.SendMessageInput](b.client)[0]
-			if aws.ToString(send.QueueUrl) != url || aws.ToString(send.MessageBody) != "body" || send.MessageAttributes["job"].StringValue == nil {
-				t.Errorf("sent %+v; want the body and attributes to the same queue", send)
+			if aws.ToString(send.QueueUrl) != url || aws.ToString(send.MessageBody) != "body" || send.MessageAttributes["job"].StringValue == nil ||
+				string(send.MessageAttributes[envelope.AttrResume].BinaryValue) != "state" {
+				t.Errorf("sent %+v; want the body, the attributes and the resume state to the same queue", send)
 			}
-			if g, d := aws.ToString(send.MessageGroupId), aws.ToString(send.MessageDeduplicationId); tt.fifo && (g != "g-1" || d != "d-1") || !tt.fifo && (g != "" || d != "") {
-				t.Errorf("group %q, deduplication ID %q", g, d)
+			wantDedup := map[bool]string{true: "d-1"}[tt.fifo]
+			if g, d := aws.ToString(send.MessageGroupId), aws.ToString(send.MessageDeduplicationId); g != tt.group || d != wantDedup {
+				t.Errorf("group %q, deduplication ID %q; want %q, %q", g, d, tt.group, wantDedup)
 			}
 		})
 	}

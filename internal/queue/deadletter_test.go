@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 )
 
 func stringAttr(v string) types.MessageAttributeValue {
@@ -19,11 +21,9 @@ func stringAttr(v string) types.MessageAttributeValue {
 }
 
 func dlqInput(queue string) DeadLetterInput {
-	return DeadLetterInput{
-		Queue: queue, Receipt: "r-1", MessageID: "m-1", Body: "body", Job: "resize",
-		Reason: "bad input", ReceiveCount: 3,
-		MessageAttributes: map[string]types.MessageAttributeValue{"job": stringAttr("resize")},
-	}
+	return DeadLetterInput{Queue: queue, Receipt: "r-1", MessageID: "m-1", Copy: envelope.Copy{Body: "body",
+		Attributes: map[string]types.MessageAttributeValue{"job": stringAttr("resize")},
+		Reasons:    envelope.DeadLetterReasons("bad input", queue, "resize", 3)}}
 }
 
 func TestDeadLetterMovesThenDeletes(t *testing.T) {
@@ -56,8 +56,8 @@ func TestDeadLetterMovesThenDeletes(t *testing.T) {
 	if got := attrValues(send.MessageAttributes); !maps.Equal(got, want) {
 		t.Errorf("attributes = %v; want %v", got, want)
 	}
-	if len(in.MessageAttributes) != 1 {
-		t.Errorf("the caller's attributes were modified: %v", in.MessageAttributes)
+	if len(in.Copy.Attributes) != 1 {
+		t.Errorf("the caller's attributes were modified: %v", in.Copy.Attributes)
 	}
 	del := inputsOf[*sqs.DeleteMessageInput](b.client)[0]
 	if aws.ToString(del.ReceiptHandle) != "r-1" {
@@ -80,7 +80,7 @@ func TestDeadLetterFIFO(t *testing.T) {
 			b.client.addQueue("dlq.fifo", nil)
 			src := b.client.withDLQ("src.fifo", "dlq.fifo", 5, nil)
 			in := dlqInput(src)
-			in.GroupID = tt.group
+			in.Copy.GroupID = tt.group
 			if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
 				t.Fatal(err)
 			}
@@ -92,6 +92,51 @@ func TestDeadLetterFIFO(t *testing.T) {
 				t.Errorf("MessageDeduplicationId = %q; want %q", d, dedupID("m-1"))
 			}
 		})
+	}
+}
+
+// TestDeadLetterFairQueue: a standard queue's message group (an SQS fair
+// queue's tenant) goes with the copy, without a deduplication ID, which
+// SQS refuses on a standard queue.
+func TestDeadLetterFairQueue(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	b.client.addQueue("dlq", nil)
+	src := b.client.withDLQ("src", "dlq", 5, nil)
+	in := dlqInput(src)
+	in.Copy.GroupID, in.Copy.TraceHeader = "tenant-3", "Root=1-5759e988-bd862e3fe1be46a994272793"
+	if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	send := inputsOf[*sqs.SendMessageInput](b.client)[0]
+	if g, d := aws.ToString(send.MessageGroupId), send.MessageDeduplicationId; g != "tenant-3" || d != nil {
+		t.Errorf("group %q, deduplication ID %v; want the tenant and none", g, d)
+	}
+	if v := send.MessageSystemAttributes["AWSTraceHeader"]; aws.ToString(v.StringValue) != in.Copy.TraceHeader {
+		t.Errorf("trace header %q; want %q", aws.ToString(v.StringValue), in.Copy.TraceHeader)
+	}
+}
+
+// TestDeadLetterDropsAResumeStateThatDoesNotFit: the copy of a message
+// with ten attributes goes without its resume state rather than not at
+// all.
+func TestDeadLetterDropsAResumeStateThatDoesNotFit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	b.client.addQueue("dlq", nil)
+	src := b.client.withDLQ("src", "dlq", 5, nil)
+	in := dlqInput(src)
+	in.Copy.Attributes = map[string]types.MessageAttributeValue{}
+	for i := range 10 {
+		in.Copy.Attributes[fmt.Sprintf("a%d", i)] = stringAttr("v")
+	}
+	in.Copy.Resume = []byte(`{"origin":"m-0"}`)
+	if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got := inputsOf[*sqs.SendMessageInput](b.client)[0].MessageAttributes
+	if _, ok := got[envelope.AttrResume]; ok || len(got) != 10 {
+		t.Errorf("sent %d attributes (resume state: %t); want the ten without it", len(got), ok)
 	}
 }
 
@@ -146,101 +191,6 @@ func TestDeadLetterFailures(t *testing.T) {
 			}
 			if !slices.Equal(writes, tt.wantWrites) {
 				t.Errorf("writes = %v; want %v", writes, tt.wantWrites)
-			}
-		})
-	}
-}
-
-func TestDeadLetterReasonAttributes(t *testing.T) {
-	t.Parallel()
-	nAttrs := func(n int) map[string]types.MessageAttributeValue {
-		m := make(map[string]types.MessageAttributeValue, n)
-		for i := range n {
-			m[fmt.Sprintf("a%d", i)] = stringAttr("v")
-		}
-		return m
-	}
-	all := []string{AttrReason, AttrSourceQueue, AttrJob, AttrReceiveCount}
-	// Room for the reason alone: len(name)+len("String")+len(value).
-	reasonOnly := len("body") + len("a0") + len("String") + len("v") + len(AttrReason) + len("String") + len("bad input")
-	tests := []struct {
-		name    string
-		attrs   map[string]types.MessageAttributeValue
-		maxSize string
-		reason  string
-		want    []string // reason attributes expected
-	}{
-		{name: "room for all", attrs: nAttrs(1), want: all},
-		{name: "ten attributes already", attrs: nAttrs(10), want: nil},
-		{name: "room for two", attrs: nAttrs(8), want: all[:2]},
-		{name: "no room in the size limit", attrs: nAttrs(1), maxSize: fmt.Sprint(reasonOnly - 1), want: nil},
-		{name: "room for the reason only", attrs: nAttrs(1), maxSize: fmt.Sprint(reasonOnly), want: all[:1]},
-		{name: "empty reason skipped", attrs: nAttrs(1), reason: "-", want: all[1:]},
-		{name: "a reason attribute already set is kept", attrs: map[string]types.MessageAttributeValue{AttrJob: stringAttr("mine")}, want: all},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, Config{})
-			var dlqAttrs map[string]string
-			if tt.maxSize != "" {
-				dlqAttrs = map[string]string{"MaximumMessageSize": tt.maxSize}
-			}
-			b.client.addQueue("dlq", dlqAttrs)
-			src := b.client.withDLQ("src", "dlq", 5, nil)
-			in := dlqInput(src)
-			in.MessageAttributes = tt.attrs
-			if tt.reason == "-" {
-				in.Reason = ""
-			}
-			if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
-				t.Fatal(err)
-			}
-			got := attrValues(inputsOf[*sqs.SendMessageInput](b.client)[0].MessageAttributes)
-			if len(got) > maxMessageAttributes {
-				t.Errorf("%d attributes sent; SQS allows %d", len(got), maxMessageAttributes)
-			}
-			for k := range tt.attrs {
-				if got[k] != aws.ToString(tt.attrs[k].StringValue) {
-					t.Errorf("attribute %s = %q; want the original %q", k, got[k], aws.ToString(tt.attrs[k].StringValue))
-				}
-			}
-			var added []string
-			for _, name := range all {
-				if _, orig := tt.attrs[name]; !orig {
-					if _, ok := got[name]; ok {
-						added = append(added, name)
-					}
-				}
-			}
-			var want []string
-			for _, name := range tt.want {
-				if _, orig := tt.attrs[name]; !orig {
-					want = append(want, name)
-				}
-			}
-			if !slices.Equal(added, want) {
-				t.Errorf("reason attributes added = %v; want %v", added, want)
-			}
-		})
-	}
-}
-
-func TestSanitize(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in, want string
-	}{
-		{name: "plain", in: "bad input\n\tline 2", want: "bad input\n\tline 2"},
-		{name: "control characters", in: "a\x00b\x1fc", want: "a?b?c"},
-		{name: "beyond the BMP", in: "a\U0001F600b", want: "a?b"},
-		{name: "bounded on a rune boundary", in: strings.Repeat("é", maxReasonBytes), want: strings.Repeat("é", maxReasonBytes/2)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := sanitize(tt.in); got != tt.want {
-				t.Errorf("sanitize(%q) = %q; want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 )
 
 // ErrNoRedrivePolicy means a message had to go to the dead-letter queue but
@@ -109,4 +112,21 @@ func opError(ctx context.Context, op, queue, msgID string, err error) *OpError {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return &OpError{Op: op, Queue: queue, MessageID: msgID, Err: err}
+}
+
+// Rejected reports whether SQS answered a call with a refusal: a 4xx
+// status (a bad parameter, a message too large, throttling, denied
+// access), so that the call certainly had no effect; or whether the call
+// was refused before it was made (a copy that does not fit). A timeout, a
+// broken connection or a 5xx leaves the call's effect unknown.
+func Rejected(err error) bool {
+	if errors.Is(err, envelope.ErrTooManyAttributes) || errors.Is(err, envelope.ErrTooLarge) {
+		return true
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorFault() == smithy.FaultClient
 }

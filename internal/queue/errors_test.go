@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 )
 
 func TestIsFatal(t *testing.T) {
@@ -101,6 +106,45 @@ func TestOpError(t *testing.T) {
 			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
+			}
+		})
+	}
+}
+
+// response is an SDK error carrying an HTTP answer with status code.
+func response(status int, code string) error {
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err: &smithy.GenericAPIError{Code: code}},
+	}
+}
+
+func TestRejected(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "nil", err: nil, want: false},
+		{name: "a bad parameter (400)", err: response(400, "InvalidParameterValue"), want: true},
+		{name: "throttled (400): not stored either", err: response(400, "ThrottlingException"), want: true},
+		{name: "access denied (403)", err: response(403, "AccessDenied"), want: true},
+		{name: "server error (500): its effect is unknown", err: response(500, "InternalError"), want: false},
+		{name: "unavailable (503)", err: response(503, "ServiceUnavailable"), want: false},
+		{name: "timed out", err: fmt.Errorf("send: %w", context.DeadlineExceeded), want: false},
+		{name: "connection reset", err: errors.New("read: connection reset by peer"), want: false},
+		{name: "a client fault without a response (an in-memory client)",
+			err: &smithy.GenericAPIError{Code: "InvalidParameterValue", Fault: smithy.FaultClient}, want: true},
+		{name: "a fault of unknown origin", err: apiError("Whatever"), want: false},
+		{name: "a copy with too many attributes: never sent", err: fmt.Errorf("copy: %w", envelope.ErrTooManyAttributes), want: true},
+		{name: "a copy too large: never sent", err: &OpError{Op: "SendMessage", Err: envelope.ErrTooLarge}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Rejected(tt.err); got != tt.want {
+				t.Errorf("Rejected(%v) = %t; want %t", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
 // Attr is the message attribute that carries State, as a Binary value.
@@ -47,8 +49,14 @@ func Decode(b []byte) (State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return State{}, fmt.Errorf("sqsdispatch: attribute %s: %w", Attr, err)
 	}
-	if s.Origin == "" || s.Runs < 0 {
+	switch {
+	case s.Origin == "":
 		return State{}, errors.New("sqsdispatch: attribute " + Attr + " names no origin")
+	case s.Runs < 0:
+		return State{}, fmt.Errorf("sqsdispatch: attribute %s counts %d runs", Attr, s.Runs)
+	case len(s.Checkpoint) > wire.MaxCheckpointBytes:
+		return State{}, fmt.Errorf("sqsdispatch: attribute %s carries a checkpoint of %d bytes, more than the %d a job can record",
+			Attr, len(s.Checkpoint), wire.MaxCheckpointBytes)
 	}
 	return s, nil
 }
