@@ -4,9 +4,16 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -173,6 +180,78 @@ func TestAgeLimitLeavesNoTimeForTheJob(t *testing.T) {
 			}
 			if c := withPrefix(t, events, "cleanup"); len(c) != 0 {
 				t.Errorf("cleanups = %v; want none", c)
+			}
+		})
+	}
+}
+
+// TestContinuationAtTheAgeLimitOutlastsFailedDeletes: at the (shortened)
+// 12-hour limit a checkpointing job is continued while SQS refuses the
+// original's delete for a while. The delete is retried for as long as
+// the original stays hidden, so once it succeeds within the hide, the
+// original never comes back beside its copy: the two runs never overlap.
+// The first try's deletes fail for longer than a minute, the longest the
+// delete was once retried for; the others fail for a few seconds of a
+// shorter hide.
+func TestContinuationAtTheAgeLimitOutlastsFailedDeletes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		maxAge   time.Duration
+		failFor  time.Duration
+		deadline time.Duration
+	}{
+		{name: "deletes fail for 64s of a 75s hide", maxAge: 90 * time.Second, failFor: 64 * time.Second, deadline: 3 * time.Minute},
+		{name: "deletes fail for 3s of a 15s hide", maxAge: ageLimit, failFor: 3 * time.Second, deadline: time.Minute},
+		{name: "deletes fail for 8s of a 15s hide", maxAge: ageLimit, failFor: 8 * time.Second, deadline: time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, mem, url := memQueue(t, "delete-fails", nil)
+			dir := t.TempDir()
+			events := filepath.Join(dir, "events")
+			if _, err := mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url),
+				MessageBody: aws.String(unitsMsg(dir, 1000, 500*time.Millisecond, true))}); err != nil {
+				t.Fatal(err)
+			}
+			var failing atomic.Int64 // until when deletes fail, in Unix nanoseconds; 0: not yet
+			mem.Intercept(func(_ context.Context, op string, _ any) error {
+				if op != "DeleteMessage" {
+					return nil
+				}
+				failing.CompareAndSwap(0, time.Now().Add(tt.failFor).UnixNano())
+				if time.Now().UnixNano() < failing.Load() {
+					return &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "injected", Fault: smithy.FaultServer}
+				}
+				return nil
+			})
+			cfg := sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(), Job: "units", Concurrency: 2,
+				WaitTime: time.Second, VisibilityTimeout: 4 * time.Second, HeartbeatInterval: time.Second,
+				CleanupTimeout: time.Second, KillGrace: time.Second, Logger: zaptest.NewLogger(t)}
+			// Interrupted 4 s after each receive; the second slot takes
+			// the copy at once, and would take the original should it
+			// come back.
+			sqsdispatch.SetAgeLimit(&cfg, tt.maxAge, tt.maxAge-4*time.Second, hideMin)
+			d, err := sqsdispatch.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			done := runAsync(runCtx, d)
+			waitFor(t, tt.deadline, "the original to be deleted, its copy running", func() bool {
+				msgs := mem.Messages(url)
+				return failing.Load() != 0 && time.Now().UnixNano() > failing.Load() && len(msgs) == 1 &&
+					len(withPrefix(t, events, "start")) >= 2
+			})
+			stop()
+			_ = wait(t, done, time.Minute, "Run")
+			if o := withPrefix(t, events, "overlap"); len(o) > 0 {
+				t.Fatalf("the original and its copy ran at the same time: %v", lines(t, events))
+			}
+			ledger := lines(t, filepath.Join(dir, "ledger"))
+			if len(slices.Compact(slices.Sorted(slices.Values(ledger)))) != len(ledger) {
+				t.Errorf("a unit was done twice: %v", ledger)
 			}
 		})
 	}

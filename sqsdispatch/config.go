@@ -182,6 +182,11 @@ type Config struct {
 	hideMin        time.Duration // replaces the hide a continuation needs, in tests
 }
 
+// setAgeLimit shortens SQS's 12-hour limit for tests (see testhook).
+func (c *Config) setAgeLimit(maxAge, margin, hideMin time.Duration) {
+	c.maxAge, c.ageLimitMargin, c.hideMin = maxAge, margin, hideMin
+}
+
 // DefaultStopSignals returns the signals Run stops on when
 // Config.StopSignals is nil.
 func DefaultStopSignals() []os.Signal {

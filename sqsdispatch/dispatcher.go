@@ -19,6 +19,7 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/stop"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/testhook"
 )
 
 // Dispatcher takes messages from an SQS queue and runs each one's job in a
@@ -53,6 +54,9 @@ func New(cfg Config) (*Dispatcher, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if a, ok := testhook.CurrentAgeLimit(); ok && cfg.maxAge == 0 {
+		cfg.setAgeLimit(a.MaxAge, a.Margin, a.HideMin)
 	}
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger, queueURLs: cfg.QueueURLs, maxAge: cmp.Or(cfg.maxAge, maxVisibility)}
 	if cfg.QueueURL != "" {

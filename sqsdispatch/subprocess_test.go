@@ -14,10 +14,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
@@ -34,6 +37,9 @@ type procConfig struct {
 	Concurrency     int           `json:"concurrency"`
 	Prespawn        bool          `json:"prespawn"`
 	StatusOnSIGUSR1 bool          `json:"status_on_sigusr1"`
+	// FailDeletes makes the first so many DeleteMessage calls fail, as
+	// when SQS cannot be reached for a while.
+	FailDeletes int `json:"fail_deletes"`
 	// RSSRounds, when set, makes the process run one retiring Run per
 	// entry (MaxJobs = the entry) and print its RSS after each.
 	RSSRounds []int `json:"rss_rounds"`
@@ -51,7 +57,11 @@ func runDispatcherProcess() {
 		sqsdispatch.Exit(err)
 	}
 	log, _ := zap.NewDevelopment()
-	cfg := sqsdispatch.Config{Client: c, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
+	var client sqsdispatch.Client = c
+	if pc.FailDeletes > 0 {
+		client = &failingDeletes{Client: c, left: pc.FailDeletes}
+	}
+	cfg := sqsdispatch.Config{Client: client, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
 		WaitTime: time.Second, KillGrace: time.Second, Logger: log, Concurrency: pc.Concurrency, Prespawn: pc.Prespawn,
 		StatusOnSIGUSR1: pc.StatusOnSIGUSR1}
@@ -65,6 +75,25 @@ func runDispatcherProcess() {
 	err = d.Run(context.Background())
 	log.Info("Run returned", zap.Error(err))
 	sqsdispatch.Exit(err)
+}
+
+// failingDeletes fails its first left DeleteMessage calls with a server
+// error.
+type failingDeletes struct {
+	sqsdispatch.Client
+	mu   sync.Mutex
+	left int
+}
+
+func (f *failingDeletes) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	f.mu.Lock()
+	fail := f.left > 0
+	f.left--
+	f.mu.Unlock()
+	if fail {
+		return nil, &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "injected", Fault: smithy.FaultServer}
+	}
+	return f.Client.DeleteMessage(ctx, in, opts...)
 }
 
 // runRSSRounds runs one dispatcher through retiring rounds of jobs and

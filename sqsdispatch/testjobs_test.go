@@ -35,7 +35,25 @@ func testRegistry() *sqsdispatch.Registry {
 	registerLifecycleJobs(reg)
 	registerCheckpointJobs(reg)
 	registerPayloadJobs(reg)
+	reg.Register("seen", func(_ context.Context, m *sqsdispatch.Message) error { return recordSeen(m) })
 	return reg
+}
+
+// seen is what the "seen" job writes of its message: the attributes and
+// typed fields a job is given.
+type seen struct {
+	Attrs      map[string]sqsdispatch.MessageAttribute `json:"attrs"`
+	Checkpoint string                                  `json:"checkpoint"`
+	Runs       int                                     `json:"runs"`
+	DeadLetter *sqsdispatch.DeadLetterInfo             `json:"dead_letter"`
+}
+
+func recordSeen(m *sqsdispatch.Message) error {
+	b, err := json.Marshal(seen{Attrs: m.MessageAttributes, Checkpoint: string(m.Checkpoint), Runs: m.Runs, DeadLetter: m.DeadLetter})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(outFile(m.ID, "seen"), b, 0o644)
 }
 
 // registerOutcomeJobs adds one job per way a job can end.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ var actions = [...]action{
 	{ActionKillChild, 30},
 	{ActionKillGrandchild, 15},
 	{ActionSuspendChild, 20},
+	{ActionSupervisorStop, 15},
 }
 
 var stopSignals = [...]syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
@@ -185,6 +187,14 @@ func (c *chaos) act() bool {
 		}
 		d := ds[c.rng.IntN(len(ds))]
 		return c.count(kind, d.signal(syscall.SIGKILL), "dispatcher "+d.id.String())
+	case ActionSupervisorStop:
+		ds := c.fleet.running(true)
+		if len(ds) == 0 {
+			return false
+		}
+		d := ds[c.rng.IntN(len(ds))]
+		c.followUps(d)
+		return c.count(kind, c.supervisorStop(d), "dispatcher "+d.id.String()+" and its children's groups")
 	case actionStop:
 		ds := c.fleet.running(true)
 		if len(ds) == 0 {
@@ -192,17 +202,7 @@ func (c *chaos) act() bool {
 		}
 		d := ds[c.rng.IntN(len(ds))]
 		sig := stopSignals[c.rng.IntN(len(stopSignals))]
-		if c.rng.IntN(100) < secondSignalPercent {
-			second := stopSignals[c.rng.IntN(len(stopSignals))]
-			c.schedule(c.between(secondSignalMin, secondSignalMax), func() {
-				c.count(ActionSecondSignal, !d.exited() && d.signal(second), sigName(second)+" to dispatcher "+d.id.String())
-			})
-		}
-		if c.rng.IntN(100) < killAfterStopPercent {
-			c.schedule(c.between(killAfterStopMin, killAfterStopMax), func() {
-				c.count(ActionKillAfterStop, !d.exited() && d.signal(syscall.SIGKILL), "dispatcher "+d.id.String())
-			})
-		}
+		c.followUps(d)
 		return c.count(map[syscall.Signal]string{syscall.SIGTERM: ActionSIGTERM, syscall.SIGINT: ActionSIGINT,
 			syscall.SIGHUP: ActionSIGHUP}[sig], d.signal(sig), "dispatcher "+d.id.String())
 	case ActionKillChild, ActionKillGrandchild, ActionSuspendChild:
@@ -229,6 +229,47 @@ func (c *chaos) act() bool {
 		return c.count(kind, ok, describe(p))
 	}
 	return false
+}
+
+// followUps draws what follows a stop of d: maybe a second stop signal,
+// maybe a SIGKILL as when a supervisor's stop timeout runs out.
+func (c *chaos) followUps(d *dispatcher) {
+	if c.rng.IntN(100) < secondSignalPercent {
+		second := stopSignals[c.rng.IntN(len(stopSignals))]
+		c.schedule(c.between(secondSignalMin, secondSignalMax), func() {
+			c.count(ActionSecondSignal, !d.exited() && d.signal(second), sigName(second)+" to dispatcher "+d.id.String())
+		})
+	}
+	if c.rng.IntN(100) < killAfterStopPercent {
+		c.schedule(c.between(killAfterStopMin, killAfterStopMax), func() {
+			c.count(ActionKillAfterStop, !d.exited() && d.signal(syscall.SIGKILL), "dispatcher "+d.id.String())
+		})
+	}
+}
+
+// supervisorStop sends SIGTERM to d and to the process group of each of
+// its children (each leads a group of its own), in a drawn order, as a
+// supervisor that signals every process of a service at once does. It
+// reports whether d got its signal.
+func (c *chaos) supervisorStop(d *dispatcher) bool {
+	var signals []func()
+	children, _ := c.targets()
+	for _, p := range children {
+		if p.PPID != d.id.PID {
+			continue
+		}
+		signals = append(signals, func() {
+			if id, err := proctab.Identify(p.PID); err == nil && id == p.ID {
+				_ = syscall.Kill(-p.PID, syscall.SIGTERM)
+			}
+		})
+	}
+	ok := false
+	signals = slices.Insert(signals, c.rng.IntN(len(signals)+1), func() { ok = d.signal(syscall.SIGTERM) })
+	for _, send := range signals {
+		send()
+	}
+	return ok
 }
 
 // resume ends a suspension with SIGCONT, also when the suspended process

@@ -72,7 +72,28 @@ type Config struct {
 	// Checkpoints makes the jobs record a checkpoint halfway, so that an
 	// interrupted job is continued as a new message and resumes from it.
 	Checkpoints bool
+	// AgeLimit shortens SQS's 12-hour limit on a message's visibility to
+	// ageLimitMaxAge in the dispatchers, so that jobs of more than
+	// ageLimitRun are interrupted at the limit: continued from their
+	// checkpoint (with Checkpoints), or stopped and left. Defaults to
+	// false.
+	AgeLimit bool
+	// FailDeletes is the chance, in percent, that a DeleteMessage call of
+	// a dispatcher fails before it reaches the server, as when SQS cannot
+	// be reached for a moment: the outcome's delete, and the delete that
+	// follows a continuation, retried for as long as the original stays
+	// hidden. Defaults to 0.
+	FailDeletes int
 }
+
+// The shortened limit of Config.AgeLimit: jobs are interrupted
+// ageLimitRun after their receive, leaving the rest of ageLimitMaxAge for
+// two cleanups and a continuation.
+const (
+	ageLimitMaxAge  = time.Minute
+	ageLimitRun     = 5500 * time.Millisecond
+	ageLimitHideMin = 20 * time.Second
+)
 
 func (c Config) withDefaults() Config {
 	c.Messages = cmp.Or(c.Messages, MessagesDefault)
@@ -101,6 +122,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("chaos: Config.Duration (%s) must be at least %s", c.Duration, MinDuration)
 	case c.Interval <= 0:
 		return fmt.Errorf("chaos: Config.Interval (%s) must be positive", c.Interval)
+	case c.FailDeletes < 0 || c.FailDeletes > 90:
+		return fmt.Errorf("chaos: Config.FailDeletes (%d) must be between 0 and 90", c.FailDeletes)
 	case c.WorkDir == "":
 		return fmt.Errorf("chaos: Config.WorkDir is required")
 	}

@@ -19,6 +19,10 @@ const (
 	ActionKillChild      = "child-sigkill"
 	ActionKillGrandchild = "grandchild-sigkill"
 	ActionSuspendChild   = "child-sigstop"
+	// ActionSupervisorStop is SIGTERM to a dispatcher and, at the same
+	// moment, to the process group of each of its children, as systemd's
+	// KillMode=control-group and container runtimes send it.
+	ActionSupervisorStop = "supervisor-sigterm"
 	// ActionResumedOrphan counts suspended children resumed after their
 	// dispatcher died meanwhile.
 	ActionResumedOrphan = "orphan-resumed"

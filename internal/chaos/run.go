@@ -134,7 +134,12 @@ func (b *bench) run(ctx context.Context) (Verdict, error) {
 	marker := fmt.Sprintf("%s=%d.%d", ledger.EnvRun, os.Getpid(), b.started.UnixNano())
 	args := []string{"-endpoint", b.server.Endpoint, "-queue", b.queues.URL, "-concurrency", fmt.Sprint(b.cfg.Concurrency),
 		"-visibility", visibility.String(), "-heartbeat", heartbeat.String(), "-wait", waitTime.String(),
-		"-cleanup-timeout", cleanupTimeout.String(), "-checkpoints=" + fmt.Sprint(b.cfg.Checkpoints)}
+		"-cleanup-timeout", cleanupTimeout.String(), "-checkpoints=" + fmt.Sprint(b.cfg.Checkpoints),
+		"-fail-deletes", fmt.Sprint(b.cfg.FailDeletes)}
+	if b.cfg.AgeLimit {
+		args = append(args, "-age-limit", ageLimitMaxAge.String(), "-age-margin", (ageLimitMaxAge - ageLimitRun).String(),
+			"-age-hide-min", ageLimitHideMin.String())
+	}
 	f := newFleet(b.bin, args, serviceEnv(marker, b.led), b.logDir, b.cfg.Dispatchers)
 	f.markStarted(b.server.PID())
 	r := newReaper(marker, f)

@@ -7,6 +7,7 @@
 // one message at once show as a failed lock.
 //
 //	service -endpoint http://127.0.0.1:PORT -queue URL [-concurrency 3] [-prespawn]
+//	        [-age-limit 1m -age-margin 55s -age-hide-min 20s] [-fail-deletes 20]
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/testhook"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -38,6 +40,10 @@ func main() {
 		cleanupTimeout = flag.Duration("cleanup-timeout", 5*time.Second, "cleanup timeout")
 		shutdownGrace  = flag.Duration("shutdown-grace", 0, "time running jobs get to finish after a stop signal")
 		checkpoints    = flag.Bool("checkpoints", false, "jobs checkpoint halfway")
+		ageLimit       = flag.Duration("age-limit", 0, "replaces SQS's 12-hour limit (0: keep it)")
+		ageMargin      = flag.Duration("age-margin", 0, "jobs are interrupted this long before the age limit")
+		ageHideMin     = flag.Duration("age-hide-min", 0, "hide a continuation needs at the age limit")
+		failDeletes    = flag.Int("fail-deletes", 0, "percent of DeleteMessage calls that fail")
 	)
 	flag.Parse()
 	reg := registry(*checkpoints)
@@ -46,10 +52,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "chaos service: -queue and -endpoint (or AWS_ENDPOINT_URL_SQS) are required")
 		os.Exit(2)
 	}
-	client := sqs.NewFromConfig(aws.Config{
+	if *ageLimit > 0 {
+		testhook.SetAgeLimit(testhook.AgeLimit{MaxAge: *ageLimit, Margin: *ageMargin, HideMin: *ageHideMin})
+	}
+	var client sqsdispatch.Client = sqs.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	}, func(o *sqs.Options) { o.BaseEndpoint = aws.String(*endpoint) })
+	if *failDeletes > 0 {
+		client = &failingDeletes{Client: client, percent: *failDeletes}
+	}
 
 	logCfg := zap.NewProductionConfig()
 	logCfg.Sampling = nil // every outcome line is read back

@@ -7,7 +7,7 @@
 // interrupted job was cleaned up. It exits 1 when a verdict fails, 2 when
 // the run could not be made.
 //
-//	go run ./internal/chaos/cmd/chaos -messages 150 -kills 60 -seed 1
+//	go run ./internal/chaos/cmd/chaos -messages 150 -kills 60 -seed 1 -checkpoints -age-limit -fail-deletes 20
 //	go run ./internal/chaos/cmd/chaos -messages 1000 -kills 300
 package main
 
@@ -35,6 +35,8 @@ func main() {
 	flag.DurationVar(&cfg.Interval, "interval", chaos.IntervalDefault, "mean time between chaos actions")
 	flag.StringVar(&cfg.ServiceBinary, "service", "", "prebuilt service binary (default: built from ./internal/chaos/service)")
 	flag.BoolVar(&cfg.Checkpoints, "checkpoints", false, "jobs checkpoint halfway: interrupted ones are continued as new messages")
+	flag.BoolVar(&cfg.AgeLimit, "age-limit", false, "shorten SQS's 12-hour limit so that long jobs reach it")
+	flag.IntVar(&cfg.FailDeletes, "fail-deletes", 0, "percent of DeleteMessage calls that fail")
 	flag.Parse()
 
 	cfg.Seed = uint64(*seed)
