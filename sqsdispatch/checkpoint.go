@@ -28,11 +28,12 @@ const MaxCheckpointBytes = wire.MaxCheckpointBytes
 // confirmed. The next run finds the checkpoint in Message.Checkpoint. The
 // same happens to a job still running as its message nears SQS's 12-hour
 // limit on visibility, so a job that checkpoints can run for longer; one
-// that does not is stopped then (see ErrAgeLimit). A send that fails
-// leaves the original hidden: it comes back later and runs from its own
-// checkpoint, so work after that one may be done twice. After a job fails
-// or crashes on its own, its next run resumes from the checkpoint its
-// message carried.
+// that does not is stopped then (see ErrAgeLimit). A copy SQS refuses
+// gives the original back at once; a send whose fate is unknown leaves the
+// original hidden, to come back later. Either way it runs again from its
+// own checkpoint, so work after that one may be done twice. After a job
+// fails or crashes on its own, its next run resumes from the checkpoint
+// its message carried.
 //
 // Record a checkpoint once the work it stands for is done and durable,
 // and make the Cleanup undo what was done after it: a run resumes from
