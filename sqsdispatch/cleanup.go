@@ -121,6 +121,7 @@ func (t *turn) runCleanup(ctx context.Context, cause Cause) error {
 		req.GuardPGID = t.c.PID()
 	}
 	opts := t.d.childOptions(t.log.With(zap.String("phase", "cleanup")))
+	opts.PIDKey = "cleanup_pid" // its log names the job's pid already
 	cc, err := child.Start(opts)
 	if err != nil {
 		body.Close()

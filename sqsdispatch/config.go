@@ -142,7 +142,8 @@ type Config struct {
 	// lines. Defaults to zap.NewNop(); the children's stderr then goes to
 	// this process's stderr as it is.
 	Logger *zap.Logger
-	// LogBodies adds message bodies to the "message received" log line.
+	// LogBodies logs a "message received" line, with the message's body,
+	// for each message received; without it there is no such line.
 	// Defaults to false: bodies may hold personal data or secrets.
 	LogBodies bool
 	// Metrics receives measurements. Defaults to NopMetrics.

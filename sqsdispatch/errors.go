@@ -105,16 +105,18 @@ type JobError struct {
 	Err error
 }
 
-// Error names the job, the message and what the job said.
+// Error names the job, the message and what the job said, or why the
+// message could not run at all.
 func (e *JobError) Error() string {
-	if e.Job == "" {
+	switch {
+	case e.Job == "" || errors.Is(e.Err, ErrUnknownJob):
 		return fmt.Sprintf("sqsdispatch: message %s could not be routed to a job: %s", e.MessageID, e.Message)
+	case e.Err != nil:
+		return fmt.Sprintf("sqsdispatch: message %s could not run job %q: %s", e.MessageID, e.Job, e.Message)
+	case e.Permanent:
+		return fmt.Sprintf("sqsdispatch: job %q failed permanently on message %s: %s", e.Job, e.MessageID, e.Message)
 	}
-	kind := "failed"
-	if e.Permanent {
-		kind = "failed permanently"
-	}
-	return fmt.Sprintf("sqsdispatch: job %q %s on message %s: %s", e.Job, kind, e.MessageID, e.Message)
+	return fmt.Sprintf("sqsdispatch: job %q failed on message %s: %s", e.Job, e.MessageID, e.Message)
 }
 
 // Unwrap returns Err.

@@ -99,11 +99,13 @@ func (t *turn) report(a action, err, applyErr error) {
 	if a.delay > 0 && a.verb == doVisibility {
 		fields = append(fields, zap.Duration("retry_after", a.delay))
 	}
-	if t.continued != "" {
+	switch { // where the message went, when it did not just stay or go
+	case t.continued != "":
 		fields = append(fields, zap.String("continued_as", t.continued), zap.Int("checkpoints", t.kept.n))
-	}
-	if t.dlq != "" {
-		fields = append(fields, zap.String("dlq", t.dlq), zap.String("reason", t.reason(a)))
+	case t.dlq != "":
+		fields = append(fields, zap.String("dead_lettered", t.dlq), zap.String("reason", t.reason(a)))
+	case a.verb == doGiveBack && applyErr == nil:
+		fields = append(fields, zap.Bool("given_back", true))
 	}
 	if err != nil && !errors.Is(err, ErrStopped) {
 		fields = append(fields, zap.NamedError("job_error", err))

@@ -62,7 +62,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer w.close()
 	l := &loop{d: d, r: r, slots: make(chan struct{}, d.cfg.Concurrency), groups: newGroups(w.run)}
 	retired := l.receiveUntilDone(ctx)
-	d.log.Info("dispatcher shutting down: no more receives; waiting for running jobs")
+	d.logShutdown(r, retired)
 	l.jobs.Wait()
 	switch {
 	case r.fatalErr() != nil:
@@ -75,6 +75,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	r.close() // records a signal still on its way
 	return r.stopErr()
+}
+
+// logShutdown says why receiving ended and what becomes of the running
+// jobs. Retirement said so when it began.
+func (d *Dispatcher) logShutdown(r *runState, retired error) {
+	switch {
+	case r.fatalErr() != nil:
+		d.log.Error("dispatcher shutting down on an error: interrupting running jobs", zap.Error(r.fatalErr()))
+	case retired != nil && !r.stop.IsStopping():
+	case d.cfg.ShutdownGrace > 0:
+		d.log.Info("dispatcher stopping: no more receives; running jobs may finish within the shutdown grace",
+			zap.Duration("shutdown_grace", d.cfg.ShutdownGrace))
+	default:
+		d.log.Info("dispatcher stopping: no more receives; interrupting running jobs")
+	}
 }
 
 // loop is the state of one Run's receive loop.

@@ -36,7 +36,32 @@ func testRegistry() *sqsdispatch.Registry {
 	registerCheckpointJobs(reg)
 	registerPayloadJobs(reg)
 	reg.Register("seen", func(_ context.Context, m *sqsdispatch.Message) error { return recordSeen(m) })
+	reg.Handle(sqsdispatch.Job{Name: "say", Run: jobSay, Cleanup: cleanupSay})
 	return reg
+}
+
+// jobSay writes a line to stderr and succeeds; with a "wait" attribute it
+// checkpoints (writing the "saved" file once kept) and waits until it is
+// stopped.
+func jobSay(ctx context.Context, m *sqsdispatch.Message) error {
+	fmt.Fprintln(os.Stderr, "the job says hello")
+	if _, wait := m.MessageAttributes["wait"]; !wait {
+		return nil
+	}
+	if err := sqsdispatch.Checkpoint(ctx, []byte("1")); err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile(m.ID, "saved"), nil, 0o644); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// cleanupSay writes a line to stderr.
+func cleanupSay(context.Context, *sqsdispatch.Message, sqsdispatch.Cause) error {
+	fmt.Fprintln(os.Stderr, "the cleanup says hello")
+	return nil
 }
 
 // seen is what the "seen" job writes of its message: the attributes and

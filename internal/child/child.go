@@ -50,6 +50,10 @@ type Options struct {
 	// child's pid, and warnings about the child. When nil, the child's
 	// stderr is copied to os.Stderr as it is and warnings are dropped.
 	Log *zap.Logger
+	// PIDKey is the log field that carries the child's pid. Defaults to
+	// "pid"; a child that works for another (a cleanup's, whose log
+	// already names the job's pid) takes another key.
+	PIDKey string
 }
 
 // ErrInChild is returned by Start in a process that was itself started as
@@ -75,6 +79,7 @@ type Child struct {
 	errDone chan struct{} // closed when the stderr pipe reached its end
 	stderr  tail
 
+	pidKey  string                     // the log field of the pid
 	lineLog atomic.Pointer[zap.Logger] // tags stderr lines; nil: copy them raw
 	warnLog atomic.Pointer[zap.Logger] // never nil
 

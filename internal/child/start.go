@@ -1,6 +1,7 @@
 package child
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -71,7 +72,7 @@ func Start(opts Options) (*Child, error) {
 		SysProcAttr: proc.SysProcAttr(),
 	}
 	c := &Child{done: make(chan struct{}), reqW: reqW, errR: errR, errDone: make(chan struct{}),
-		stderr: tail{max: stderrTailBytes}, started: time.Now()}
+		stderr: tail{max: stderrTailBytes}, started: time.Now(), pidKey: cmp.Or(opts.PIDKey, "pid")}
 	c.pending.Store(2)
 	started := make(chan error, 1)
 	go c.run(cmd, started)
@@ -130,7 +131,7 @@ func (c *Child) setLog(log *zap.Logger) {
 		c.warnLog.Store(zap.NewNop())
 		return
 	}
-	log = log.With(zap.Int("pid", c.pid))
+	log = log.With(zap.Int(c.pidKey, c.pid))
 	c.lineLog.Store(log)
 	c.warnLog.Store(log)
 }

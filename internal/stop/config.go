@@ -18,7 +18,8 @@ type Config struct {
 	// Interrupt closes. Zero or negative: Interrupt closes with Stopping.
 	Drain time.Duration
 	// OnSignal, if not nil, is called once for each stop signal received,
-	// after the Stopper has recorded it, on the Stopper's own goroutine. It
+	// once Signal reports it and before the stop it makes (Stopping,
+	// Interrupt, Hard) takes effect, on the Stopper's own goroutine. It
 	// must return promptly and must not call Close.
 	OnSignal func(os.Signal)
 	// Clock times the drain. Defaults to clock.Real{}.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -266,5 +267,37 @@ func TestNoSignals(t *testing.T) {
 				t.Errorf("a signal not in Signals stopped the Stopper (Signal() = %v)", s.Signal())
 			}
 		})
+	}
+}
+
+// TestOnSignalComesBeforeTheStop: what OnSignal does (the "stop signal
+// received" line) comes before anything the stop sets off, for the first
+// signal and for the second one that makes the stop hard.
+func TestOnSignalComesBeforeTheStop(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		before []bool // per signal: the stop it makes had not yet taken effect
+		s      *Stopper
+	)
+	ready := make(chan struct{})
+	s = newStopper(t, context.Background(), Config{Signals: []os.Signal{syscall.SIGHUP}, OnSignal: func(os.Signal) {
+		<-ready
+		mu.Lock()
+		defer mu.Unlock()
+		if len(before) == 0 {
+			before = append(before, !s.IsStopping())
+		} else {
+			before = append(before, !s.IsHard())
+		}
+	}})
+	close(ready)
+	kill(t, syscall.SIGHUP)
+	waitClosed(t, s.Stopping(), "Stopping")
+	kill(t, syscall.SIGHUP)
+	waitClosed(t, s.Hard(), "Hard")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(before) != 2 || !before[0] || !before[1] {
+		t.Fatalf("OnSignal before the stop took effect: %v; want [true true]", before)
 	}
 }

@@ -66,20 +66,24 @@ func (s *Stopper) takePending() {
 }
 
 // signalled records a stop signal: the first stops, the second escalates.
+// OnSignal hears of it before the stop it makes is seen, so that what it
+// logs comes before whatever the stop sets off.
 func (s *Stopper) signalled(sig os.Signal) {
 	s.mu.Lock()
 	s.signals++
 	if s.sig == nil {
 		s.sig = sig
 	}
+	s.mu.Unlock()
+	if s.cfg.OnSignal != nil {
+		s.cfg.OnSignal(sig)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stopLocked()
 	if s.signals >= 2 {
 		closeOnce(s.interr)
 		closeOnce(s.hard)
-	}
-	s.mu.Unlock()
-	if s.cfg.OnSignal != nil {
-		s.cfg.OnSignal(sig)
 	}
 }
 
