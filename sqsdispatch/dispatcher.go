@@ -99,13 +99,18 @@ func (d *Dispatcher) DispatchOne(ctx context.Context) (handled bool, err error) 
 	var bg sync.WaitGroup
 	bg.Go(func() { d.leases.Run(bgCtx) })
 	defer func() { stopBG(); bg.Wait() }()
-	msgs, err := d.q.Receive(ctx, d.queueURLs, 1)
+	rctx, cancel := r.receiving(ctx)
+	msgs, err := d.q.Receive(rctx, d.queueURLs, 1, r.halted())
+	cancel()
 	if err == nil {
 		d.health.received()
 	}
-	if err != nil || len(msgs) == 0 {
-		if err != nil && ctx.Err() == nil {
+	if len(msgs) == 0 {
+		switch {
+		case err != nil && ctx.Err() == nil:
 			err = dispatcherError(err)
+		case err == nil && ctx.Err() != nil:
+			err = ctx.Err() // stopped before anything came
 		}
 		return false, err
 	}

@@ -35,6 +35,8 @@ var lifecycleLines = func() map[string][]string {
 		"job did not succeed/dead_lettered":          with(outcome, "dead_lettered", "reason", "job_error"),
 		"job did not succeed/dead_lettered/no child": with(msg, "outcome", "duration", "dead_lettered", "reason", "job_error"),
 		"job did not succeed/continued":              with(outcome, "continued_as", "checkpoints"),
+		// A message received as the stop comes, given back without a child.
+		"job did not succeed/interrupted/no child":                         with(msg, "outcome", "duration", "given_back"),
 		"dispatcher stopping: no more receives; interrupting running jobs": {},
 		"dispatcher stopped": {},
 	}
@@ -112,7 +114,7 @@ func TestLifecycleLinesHaveTheirFieldsOnce(t *testing.T) {
 		}
 	}
 	for key := range lifecycleLines {
-		if !seen[key] {
+		if !seen[key] && key != "job did not succeed/interrupted/no child" { // the stop may come between receives
 			t.Errorf("no %q line was logged", key)
 		}
 	}

@@ -102,10 +102,14 @@ type loop struct {
 }
 
 // receiveUntilDone receives and starts jobs until a stop, a fatal error or
-// retirement, which it returns.
+// retirement, which it returns. A receive under way when the stop comes is
+// let finish (within receiveDrain): cancelling it could leave messages SQS
+// had already handed out to it hidden for their whole visibility timeout.
+// What it returned goes to the messages' owners, which give it back at
+// once, without a child.
 func (l *loop) receiveUntilDone(ctx context.Context) error {
 	d := l.d
-	recvCtx, cancelRecv := context.WithCancel(ctx)
+	recvCtx, cancelRecv := l.r.receiving(ctx)
 	defer cancelRecv()
 	var lifetime <-chan time.Time
 	if d.cfg.MaxLifetime > 0 {
@@ -113,17 +117,23 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		defer t.Stop()
 		lifetime = t.C
 	}
-	retire := make(chan struct{})
+	// halt closes when no receive may start: a stop, a fatal error or the
+	// end of MaxLifetime; haltCtx ends with it, for the waits between
+	// receives.
+	halt, retire, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	defer close(done)
+	haltCtx, cancelHalt := context.WithCancel(ctx)
+	defer cancelHalt()
 	go func() {
 		select {
-		case <-l.r.stop.Stopping():
-		case <-l.r.abort:
+		case <-l.r.halted():
 		case <-lifetime:
 			close(retire)
-		case <-recvCtx.Done():
+		case <-done:
 			return
 		}
-		cancelRecv()
+		close(halt)
+		cancelHalt()
 	}()
 
 	bo := queue.Backoff{GiveUp: d.cfg.GiveUpAfter}
@@ -131,7 +141,7 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 	for {
 		select {
 		case l.slots <- struct{}{}:
-		case <-recvCtx.Done():
+		case <-halt:
 			return l.retirement(retire, started)
 		}
 		limit := min(10, d.cfg.Concurrency) // never more than the idle slots
@@ -142,14 +152,11 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		for n < limit && l.tryAcquire() {
 			n++
 		}
-		msgs, err := d.q.Receive(recvCtx, d.queueURLs, n)
+		msgs, err := d.q.Receive(recvCtx, d.queueURLs, n, halt)
 		for range n - len(msgs) {
 			<-l.slots
 		}
-		if recvCtx.Err() != nil && len(msgs) == 0 {
-			return l.retirement(retire, started)
-		}
-		if err != nil {
+		if err != nil && len(msgs) == 0 && !isClosed(halt) {
 			if queue.IsFatal(err) {
 				l.r.setFatal(dispatcherError(err))
 				return nil
@@ -161,22 +168,27 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 			}
 			d.log.Warn("receive failed; backing off", zap.Error(err), zap.Duration("delay", delay))
 			d.health.failed(err)
-			sleepCtx(recvCtx, delay)
+			sleepCtx(haltCtx, delay)
 			continue
 		}
-		bo.Reset()
-		d.health.received()
+		if err == nil {
+			bo.Reset()
+			d.health.received()
+		}
 		for _, rcv := range msgs {
 			started++
 			l.start(ctx, d.hold(rcv))
+		}
+		if isClosed(halt) {
+			return l.retirement(retire, started)
 		}
 		if d.cfg.MaxJobs > 0 && started >= d.cfg.MaxJobs {
 			d.log.Info("retiring: MaxJobs reached; finishing running jobs", zap.Int("jobs", started))
 			d.health.set(StateRetired)
 			return ErrRetired
 		}
-		if len(msgs) == 0 && d.shortPolling(recvCtx) {
-			sleepCtx(recvCtx, idleDelay) // the queue does not long-poll: do not spin
+		if len(msgs) == 0 && d.shortPolling(haltCtx) {
+			sleepCtx(haltCtx, idleDelay) // the queue does not long-poll: do not spin
 		}
 	}
 }

@@ -90,6 +90,37 @@ func (r *runState) settling(ctx context.Context) (context.Context, context.Cance
 	return ctx, func() { cancel(nil) }
 }
 
+// receiving returns a context for receives. It does not end with ctx (the
+// end of Run's context is a stop, and a long poll cancelled under way can
+// leave what SQS already handed out to it hidden for a whole visibility
+// timeout), but receiveDrain after the first stop, or at once on a fatal
+// error. Call the cancel function when done receiving.
+func (r *runState) receiving(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-r.halt:
+		case <-ctx.Done():
+			return
+		}
+		drain := time.NewTimer(receiveDrain)
+		defer drain.Stop()
+		select {
+		case <-r.abort:
+		case <-drain.C:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+	}()
+	return ctx, cancel
+}
+
+// receiveDrain bounds how long a receive under way is let finish after a
+// stop: its long poll (20 s at most) and a margin. Only a connection that
+// hangs reaches it.
+const receiveDrain = maxWaitTime + 5*time.Second
+
 // interrupt is closed when running jobs must be interrupted.
 func (r *runState) interrupt() <-chan struct{} { return r.intr }
 

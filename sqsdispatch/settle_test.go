@@ -148,3 +148,45 @@ func TestSecondStopDoesNotCutTheDeleteAfterAContinuation(t *testing.T) {
 		t.Fatalf("the queue holds %d messages; want the continuation alone, the original deleted", visible+inflight)
 	}
 }
+
+// pollWatch tells when a ReceiveMessage call is under way.
+type pollWatch struct {
+	sqsdispatch.Client
+	polling atomic.Int32
+}
+
+func (p *pollWatch) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	p.polling.Add(1)
+	defer p.polling.Add(-1)
+	return p.Client.ReceiveMessage(ctx, in, opts...)
+}
+
+// TestStopDuringALongPollStrandsNothing: a stop that comes while a long
+// poll is under way lets it finish rather than cancel it: the local
+// server, like SQS, would hand the messages that arrive meanwhile to the
+// cancelled poll and hide them for their whole visibility timeout. The
+// messages it returns go back at once, visible, without running.
+func TestStopDuringALongPollStrandsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	pw := &pollWatch{Client: client}
+	cfg := b.config("record")
+	cfg.Client, cfg.WaitTime, cfg.Concurrency, cfg.VisibilityTimeout = pw, 10*time.Second, 4, 2*time.Minute
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := runAsync(ctx, b.dispatcher(cfg))
+	waitFor(t, time.Minute, "a long poll", func() bool { return pw.polling.Load() > 0 })
+	cancel()
+	fill(t, b.ctx, b.q.URL, 3) // they arrive during the poll, after the stop
+	if err := wait(t, done, time.Minute, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Fatalf("Run = %v; want ErrStopped", err)
+	}
+	waitFor(t, 30*time.Second, "the three messages to be visible", func() bool {
+		visible, inflight := counts(t, b.ctx, b.q.URL)
+		return visible == 3 && inflight == 0
+	})
+	for _, m := range receive(t, b.ctx, b.q.URL, 1) {
+		if _, err := os.Stat(outFile(aws.ToString(m.MessageId), "runs")); err == nil {
+			t.Errorf("message %s ran after the stop", aws.ToString(m.MessageId))
+		}
+	}
+}

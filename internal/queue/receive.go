@@ -40,13 +40,21 @@ type pollState struct {
 // above it poll with their own ReceiveMessageWaitTimeSeconds (which Check
 // warns about unless it is 0). The first failure ends the round. The
 // receives in flight and the last one that failed are remembered per queue
-// for GiveBackDelay.
-func (q *Queues) Receive(ctx context.Context, urls []string, n int) ([]Received, error) {
+// for GiveBackDelay. Once halt is closed (nil: never), no further poll is
+// started; one under way goes on until it returns or ctx ends: cancelling
+// a long poll can leave messages SQS had already handed out to it
+// invisible for their whole visibility timeout.
+func (q *Queues) Receive(ctx context.Context, urls []string, n int, halt <-chan struct{}) ([]Received, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	n = min(n, MaxReceive)
 	for i, url := range urls {
+		select {
+		case <-halt:
+			return nil, nil
+		default:
+		}
 		msgs, err := q.receiveFrom(ctx, url, n, i == len(urls)-1)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err

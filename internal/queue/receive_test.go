@@ -53,7 +53,7 @@ func TestReceive(t *testing.T) {
 				}
 				return out, nil
 			}
-			got, err := b.q.Receive(b.ctx, urls, tt.n)
+			got, err := b.q.Receive(b.ctx, urls, tt.n, nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Receive: err = %v; want error %t", err, tt.wantErr)
 			}
@@ -101,7 +101,7 @@ func TestReceive(t *testing.T) {
 func TestReceiveNothingAsked(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{})
-	got, err := b.q.Receive(b.ctx, []string{queueURL("q")}, 0)
+	got, err := b.q.Receive(b.ctx, []string{queueURL("q")}, 0, nil)
 	if err != nil || got != nil {
 		t.Fatalf("Receive(n=0) = %v, %v; want nothing", got, err)
 	}
@@ -169,7 +169,7 @@ func TestGiveBackDelay(t *testing.T) {
 			started, release := blockingReceive(b)
 			done := make(chan error, 1)
 			go func() {
-				_, err := b.q.Receive(b.ctx, []string{url}, 1)
+				_, err := b.q.Receive(b.ctx, []string{url}, 1, nil)
 				done <- err
 			}()
 			<-started
@@ -191,7 +191,7 @@ func TestGiveBackDelay(t *testing.T) {
 			started, _ = blockingReceive(b)
 			ctx, cancel := context.WithCancel(b.ctx)
 			go func() {
-				_, err := b.q.Receive(ctx, []string{url}, 1)
+				_, err := b.q.Receive(ctx, []string{url}, 1, nil)
 				done <- err
 			}()
 			<-started
@@ -211,5 +211,24 @@ func TestGiveBackDelay(t *testing.T) {
 				t.Errorf("once the cancelled receive's wait is over: delay = %v; want 0", d)
 			}
 		})
+	}
+}
+
+// TestReceiveStartsNoPollOnceHalted: once halt is closed, the queues not
+// yet asked are not polled; the poll under way was let finish.
+func TestReceiveStartsNoPollOnceHalted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Config{})
+	urls := []string{queueURL("high"), queueURL("low")}
+	halt := make(chan struct{})
+	b.client.receive = func(ctx context.Context, in *sqs.ReceiveMessageInput) (*sqs.ReceiveMessageOutput, error) {
+		close(halt) // the stop comes while the first poll is under way
+		return &sqs.ReceiveMessageOutput{}, ctx.Err()
+	}
+	if _, err := b.q.Receive(b.ctx, urls, 1, halt); err != nil {
+		t.Fatal(err)
+	}
+	if ins := inputsOf[*sqs.ReceiveMessageInput](b.client); len(ins) != 1 || aws.ToString(ins[0].QueueUrl) != urls[0] {
+		t.Fatalf("%d polls; want the first queue's alone", len(ins))
 	}
 }
