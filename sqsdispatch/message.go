@@ -92,12 +92,11 @@ func (m *Message) load(attrs map[string]MessageAttribute) {
 		m.FirstReceived = time.UnixMilli(ms)
 	}
 	if a, ok := m.own[envelope.AttrResume]; ok {
-		st, err := resume.Decode(a.BinaryValue)
-		if err != nil {
+		if st, err := resume.Decode(a.BinaryValue); err != nil {
 			m.resumeErr = err
-			return
+		} else {
+			m.resume, m.Checkpoint, m.Runs, m.FirstReceived = st, st.Checkpoint, st.Runs+m.ReceiveCount, st.FirstReceived
 		}
-		m.resume, m.Checkpoint, m.Runs, m.FirstReceived = st, st.Checkpoint, st.Runs+m.ReceiveCount, st.FirstReceived
 	}
 	if r, ok := m.own[envelope.AttrReason]; ok {
 		n, _ := strconv.Atoi(m.own[envelope.AttrReceiveCount].StringValue)

@@ -25,8 +25,10 @@ type ContinueInput struct {
 	MaxSize int
 }
 
-// SendCopy sends a copy of the message to its queue; the caller deletes
-// the original once it is confirmed. The call is made once, without the
+// SendCopy sends a copy of the message to in.Queue (its own queue, or
+// another for a redrive); the caller deletes the original once it is
+// confirmed. On a FIFO queue a copy without a group joins the group
+// "sqsdispatch". The call is made once, without the
 // client's own retries, unless the queue is FIFO: a copy sent twice to a
 // standard queue would run twice, while a FIFO queue drops a repeated
 // send by its deduplication ID. A copy that does not fit fails with an
@@ -44,6 +46,9 @@ func (q *Queues) SendCopy(ctx context.Context, in ContinueInput) (string, error)
 	}
 	var opts []func(*sqs.Options)
 	if in.FIFO {
+		if in.Copy.GroupID == "" {
+			send.MessageGroupId = aws.String(defaultGroupID)
+		}
 		send.MessageDeduplicationId = aws.String(in.DedupID)
 	} else {
 		opts = append(opts, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })

@@ -35,6 +35,7 @@ func TestContinue(t *testing.T) {
 		{name: "sends the copy, deletes nothing", wantID: "copy", wantWrites: []string{"SendMessage"}},
 		{name: "FIFO keeps the group", fifo: true, group: "g-1", wantID: "copy", wantWrites: []string{"SendMessage"}},
 		{name: "a fair queue keeps the group, without a deduplication ID", group: "tenant-1", wantID: "copy", wantWrites: []string{"SendMessage"}},
+		{name: "FIFO without a group: a group of its own", fifo: true, wantID: "copy", wantWrites: []string{"SendMessage"}},
 		{name: "send fails", sendErr: apiError("ServiceUnavailable"), wantWrites: []string{"SendMessage"}},
 		{name: "too many attributes: nothing sent", attrs: 10, wantIs: envelope.ErrTooManyAttributes},
 	}
@@ -77,9 +78,12 @@ func TestContinue(t *testing.T) {
 				string(send.MessageAttributes[envelope.AttrResume].BinaryValue) != "state" {
 				t.Errorf("sent %+v; want the body, the attributes and the resume state to the same queue", send)
 			}
-			wantDedup := map[bool]string{true: "d-1"}[tt.fifo]
-			if g, d := aws.ToString(send.MessageGroupId), aws.ToString(send.MessageDeduplicationId); g != tt.group || d != wantDedup {
-				t.Errorf("group %q, deduplication ID %q; want %q, %q", g, d, tt.group, wantDedup)
+			wantDedup, wantGroup := map[bool]string{true: "d-1"}[tt.fifo], tt.group
+			if tt.fifo && wantGroup == "" {
+				wantGroup = defaultGroupID
+			}
+			if g, d := aws.ToString(send.MessageGroupId), aws.ToString(send.MessageDeduplicationId); g != wantGroup || d != wantDedup {
+				t.Errorf("group %q, deduplication ID %q; want %q, %q", g, d, wantGroup, wantDedup)
 			}
 		})
 	}
