@@ -36,6 +36,7 @@ type Dispatcher struct {
 	health    health
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
 	busy      atomic.Bool
+	drain     drainer
 }
 
 // New validates cfg and returns a dispatcher. It makes no network calls
@@ -58,7 +59,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	if a, ok := testhook.CurrentAgeLimit(); ok && cfg.maxAge == 0 {
 		cfg.setAgeLimit(a.MaxAge, a.Margin, a.HideMin)
 	}
-	d := &Dispatcher{cfg: cfg, log: cfg.Logger, queueURLs: cfg.QueueURLs, maxAge: cmp.Or(cfg.maxAge, maxVisibility)}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger, queueURLs: cfg.QueueURLs, maxAge: cmp.Or(cfg.maxAge, maxVisibility), drain: newDrainer()}
 	if cfg.QueueURL != "" {
 		d.queueURLs = []string{cfg.QueueURL}
 	}

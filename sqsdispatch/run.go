@@ -129,6 +129,7 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 		case <-l.r.halted():
 		case <-lifetime:
 			close(retire)
+		case <-d.drained():
 		case <-done:
 			return
 		}
@@ -194,6 +195,11 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 }
 
 func (l *loop) retirement(retire chan struct{}, started int) error {
+	if isClosed(l.d.drained()) && !isClosed(retire) && !isClosed(l.r.halted()) {
+		// Drained: idle until the stop that follows.
+		l.d.health.set(StateDraining)
+		<-l.r.halted()
+	}
 	if isClosed(retire) {
 		l.d.log.Info("retiring: MaxLifetime reached; finishing running jobs", zap.Int("jobs", started))
 		l.d.health.set(StateRetired)

@@ -26,6 +26,7 @@ const (
 	StateBackingOff State = "backing_off" // receives (or start-up checks) are failing; retrying
 	StateStopping   State = "stopping"    // a stop was requested: no more receives
 	StateRetired    State = "retired"     // MaxJobs or MaxLifetime reached: finishing running jobs
+	StateDraining   State = "draining"    // Drain was called: no more receives; running jobs go on, then idle until stopped
 )
 
 // Status is a snapshot of a dispatcher, for health checks and operators.
