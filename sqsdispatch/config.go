@@ -151,6 +151,15 @@ type Config struct {
 	// StatusOnSIGUSR1 makes Run log a status line per busy slot when the
 	// process receives SIGUSR1. Defaults to false.
 	StatusOnSIGUSR1 bool
+	// BacklogInterval, when set, makes Run read each queue's approximate
+	// backlog (one GetQueueAttributes request per queue) at this interval
+	// and report it to Metrics.Backlog, for autoscalers and dashboards.
+	// Defaults to 0: not read; SQS's own CloudWatch metrics say the same.
+	BacklogInterval time.Duration
+	// FleetSize, when set, returns how many dispatchers consume the
+	// queues (running tasks or pods), for Backlog.PerDispatcher. Defaults
+	// to nil: this dispatcher alone.
+	FleetSize func() int
 
 	// Subreaper makes the process a child subreaper (Linux) while Run runs:
 	// the orphaned descendants of jobs are re-parented to it rather than to
@@ -280,7 +289,8 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}, {"MaxLifetime", c.MaxLifetime}, {"MemorySampleInterval", c.MemorySampleInterval}} {
+	}{{"CleanupTimeout", c.CleanupTimeout}, {"KillGrace", c.KillGrace}, {"ShutdownGrace", c.ShutdownGrace}, {"GiveUpAfter", c.GiveUpAfter}, {"MaxLifetime", c.MaxLifetime}, {"MemorySampleInterval", c.MemorySampleInterval},
+		{"BacklogInterval", c.BacklogInterval}} {
 		if f.d < 0 {
 			return fmt.Errorf("sqsdispatch: Config.%s (%s) must not be negative", f.name, f.d)
 		}

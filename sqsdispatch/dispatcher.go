@@ -37,6 +37,7 @@ type Dispatcher struct {
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
 	busy      atomic.Bool
 	drain     drainer
+	inFlight  inFlight
 }
 
 // New validates cfg and returns a dispatcher. It makes no network calls
@@ -64,6 +65,8 @@ func New(cfg Config) (*Dispatcher, error) {
 		d.queueURLs = []string{cfg.QueueURL}
 	}
 	d.q = queue.New(cfg.Client, queue.Config{Visibility: cfg.VisibilityTimeout, WaitTime: cfg.WaitTime, Logger: cfg.Logger})
+	d.slots.busy = func(n int) { cfg.Metrics.SlotsBusy(n, cfg.Concurrency) }
+	d.inFlight.report = cfg.Metrics.InFlight
 	d.health.set(StateStarting)
 	return d, nil
 }
@@ -124,6 +127,7 @@ func (d *Dispatcher) hold(rcv queue.Received) *inflight {
 	msg := fromSQS(rcv.Queue, rcv.Message)
 	m := &inflight{msg: msg, attrs: rcv.Message.MessageAttributes, receipt: aws.ToString(rcv.Message.ReceiptHandle), received: rcv.At}
 	m.lease = d.leases.Hold(rcv.Queue, m.receipt, rcv.At)
+	d.inFlight.add(rcv.Queue, 1)
 	var age time.Duration
 	if ms, err := strconv.ParseInt(msg.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 		age = max(0, time.Since(time.UnixMilli(ms)))

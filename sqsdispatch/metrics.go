@@ -21,6 +21,31 @@ type Metrics interface {
 	DeadLettered(queue, job string)
 	// ChildUsage reports a finished child's peak RSS and CPU time.
 	ChildUsage(job string, peakRSS int64, user, sys time.Duration)
+	// SlotsBusy is called whenever the number of running jobs changes,
+	// with it and the number of slots (Config.Concurrency).
+	SlotsBusy(busy, slots int)
+	// InFlight is called whenever the number of messages the dispatcher
+	// holds from queue changes: received and not yet settled (running, or
+	// being deleted, given back, continued or dead-lettered). An
+	// autoscaler that counts the messages in flight (KEDA's
+	// scaleOnInFlight) sees these in SQS's own counts too.
+	InFlight(queue string, n int)
+	// Backlog is called every Config.BacklogInterval, when it is set, with
+	// the queue's approximate counts as SQS reports them.
+	Backlog(queue string, b Backlog)
+}
+
+// Backlog is a queue's approximate backlog as SQS reports it.
+type Backlog struct {
+	// Visible, InFlight and Delayed are ApproximateNumberOfMessages,
+	// ApproximateNumberOfMessagesNotVisible and
+	// ApproximateNumberOfMessagesDelayed.
+	Visible, InFlight, Delayed int
+	// PerDispatcher is Visible divided by the number of dispatchers
+	// consuming the queue (Config.FleetSize; this one alone without it):
+	// the backlog per task that ECS's target tracking on an SQS queue
+	// scales on.
+	PerDispatcher float64
 }
 
 // Outcomes passed to Metrics.JobFinished and logged as "outcome".
@@ -57,3 +82,12 @@ func (NopMetrics) DeadLettered(string, string) {}
 
 // ChildUsage implements Metrics.
 func (NopMetrics) ChildUsage(string, int64, time.Duration, time.Duration) {}
+
+// SlotsBusy implements Metrics.
+func (NopMetrics) SlotsBusy(int, int) {}
+
+// InFlight implements Metrics.
+func (NopMetrics) InFlight(string, int) {}
+
+// Backlog implements Metrics.
+func (NopMetrics) Backlog(string, Backlog) {}

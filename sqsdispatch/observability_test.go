@@ -165,10 +165,33 @@ type recordingMetrics struct {
 	outcomes map[string][]string // job -> outcomes
 	dlq      int
 	usage    map[string]int64
+	busy     []int            // SlotsBusy's busy, in order
+	slots    int              // SlotsBusy's slots
+	inFlight map[string][]int // InFlight's n by queue, in order
+	backlog  []sqsdispatch.Backlog
 }
 
 func newRecordingMetrics() *recordingMetrics {
-	return &recordingMetrics{spawned: map[string]int{}, outcomes: map[string][]string{}, usage: map[string]int64{}}
+	return &recordingMetrics{spawned: map[string]int{}, outcomes: map[string][]string{}, usage: map[string]int64{},
+		inFlight: map[string][]int{}}
+}
+
+func (r *recordingMetrics) SlotsBusy(busy, slots int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.busy, r.slots = append(r.busy, busy), slots
+}
+
+func (r *recordingMetrics) InFlight(queue string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight[queue] = append(r.inFlight[queue], n)
+}
+
+func (r *recordingMetrics) Backlog(_ string, b sqsdispatch.Backlog) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.backlog = append(r.backlog, b)
 }
 
 func (r *recordingMetrics) MessageReceived(string, time.Duration) {

@@ -46,6 +46,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.cfg.Subreaper {
 		d.becomeSubreaper(bgCtx, &bg)
 	}
+	if d.cfg.BacklogInterval > 0 {
+		bg.Go(func() { d.sampleBacklog(bgCtx) })
+	}
 	d.log.Info("dispatcher started", zap.Strings("queues", d.queueURLs), zap.Int("slots", d.cfg.Concurrency))
 	defer func() { d.log.Info("dispatcher stopped") }()
 

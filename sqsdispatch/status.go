@@ -123,10 +123,12 @@ func (h *health) failed(err error) {
 	h.set(StateBackingOff)
 }
 
-// slotTable tracks the running jobs for Status.
+// slotTable tracks the running jobs for Status, and reports each change
+// of their number, in order, to busy.
 type slotTable struct {
 	mu   sync.Mutex
 	runs map[*inflight]*child.Child
+	busy func(n int)
 }
 
 func (t *slotTable) add(m *inflight, c *child.Child) {
@@ -136,12 +138,14 @@ func (t *slotTable) add(m *inflight, c *child.Child) {
 		t.runs = make(map[*inflight]*child.Child)
 	}
 	t.runs[m] = c
+	t.busy(len(t.runs))
 }
 
 func (t *slotTable) remove(m *inflight) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.runs, m)
+	t.busy(len(t.runs))
 }
 
 // Status returns a snapshot of the dispatcher: the receive state and the

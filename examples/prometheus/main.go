@@ -87,7 +87,8 @@ func run(ctx context.Context, reg *sqsdispatch.Registry, listen string, serve bo
 		}
 	}
 	d, err := sqsdispatch.New(sqsdispatch.Config{Client: client, QueueURL: q.URL, Registry: reg,
-		Route: sqsdispatch.RouteByAttribute("job"), Metrics: metrics, Concurrency: 2, MaxJobs: len(jobs), WaitTime: time.Second})
+		Route: sqsdispatch.RouteByAttribute("job"), Metrics: metrics, Concurrency: 2, MaxJobs: len(jobs), WaitTime: time.Second,
+		BacklogInterval: 100 * time.Millisecond})
 	if err != nil {
 		return err
 	}
@@ -104,6 +105,11 @@ func run(ctx context.Context, reg *sqsdispatch.Registry, listen string, serve bo
 	return nil
 }
 
+// printed are the metrics printMetrics prints.
+var printed = []string{"sqsdispatch_jobs_total", "sqsdispatch_dead_lettered_total", "sqsdispatch_messages_received_total",
+	"sqsdispatch_child_spawn_seconds_count", "sqsdispatch_slots", "sqsdispatch_messages_in_flight", "sqsdispatch_queue_messages",
+	"sqsdispatch_backlog_per_dispatcher"}
+
 // printMetrics fetches the /metrics page and prints its sqsdispatch lines.
 func printMetrics(out io.Writer, url string) error {
 	resp, err := http.Get(url)
@@ -113,9 +119,12 @@ func printMetrics(out io.Writer, url string) error {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, "sqsdispatch_jobs_total") || strings.HasPrefix(line, "sqsdispatch_dead_lettered_total") ||
-			strings.HasPrefix(line, "sqsdispatch_messages_received_total") || strings.HasPrefix(line, "sqsdispatch_child_spawn_seconds_count") {
-			fmt.Fprintln(out, line)
+		line := sc.Text()
+		for _, name := range printed {
+			if strings.HasPrefix(line, name) {
+				fmt.Fprintln(out, line)
+				break
+			}
 		}
 	}
 	return sc.Err()

@@ -28,6 +28,11 @@ func TestDemoServesMetrics(t *testing.T) {
 		`sqsdispatch_jobs_total{job="bad",outcome="dead_lettered"} 1`,
 		`sqsdispatch_dead_lettered_total{job="bad",`,
 		`sqsdispatch_child_spawn_seconds_count{job="ok"} 4`,
+		`sqsdispatch_slots 2`,
+		`sqsdispatch_slots_busy 0`,
+		`sqsdispatch_messages_in_flight{queue=`,
+		`sqsdispatch_queue_messages{queue=`,
+		`sqsdispatch_backlog_per_dispatcher{queue=`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("metrics output lacks %q:\n%s", want, out.String())

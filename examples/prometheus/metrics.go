@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
 // promMetrics exports the dispatcher's measurements as Prometheus metrics.
@@ -17,6 +19,11 @@ type promMetrics struct {
 	dlq        *prometheus.CounterVec
 	peakRSS    *prometheus.HistogramVec
 	cpu        *prometheus.CounterVec
+	busy       prometheus.Gauge
+	slots      prometheus.Gauge
+	inFlight   *prometheus.GaugeVec
+	backlog    *prometheus.GaugeVec
+	perDisp    *prometheus.GaugeVec
 }
 
 func newPromMetrics(reg prometheus.Registerer) *promMetrics {
@@ -39,8 +46,19 @@ func newPromMetrics(reg prometheus.Registerer) *promMetrics {
 			Help: "Peak resident memory of each job's child.", Buckets: prometheus.ExponentialBuckets(1<<20, 2, 14)}, []string{"job"}),
 		cpu: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sqsdispatch_child_cpu_seconds_total",
 			Help: "CPU time used by job children."}, []string{"job", "mode"}),
+		busy: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sqsdispatch_slots_busy",
+			Help: "Slots running a job."}),
+		slots: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sqsdispatch_slots",
+			Help: "Slots (Config.Concurrency)."}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sqsdispatch_messages_in_flight",
+			Help: "Messages held by this dispatcher: received and not yet settled."}, []string{"queue"}),
+		backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sqsdispatch_queue_messages",
+			Help: "The queue's approximate messages, as SQS reports them (Config.BacklogInterval)."}, []string{"queue", "state"}),
+		perDisp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sqsdispatch_backlog_per_dispatcher",
+			Help: "Visible messages per dispatcher of the fleet: what ECS target tracking on SQS scales on."}, []string{"queue"}),
 	}
-	reg.MustRegister(m.received, m.age, m.spawn, m.jobs, m.duration, m.heartbeats, m.dlq, m.peakRSS, m.cpu)
+	reg.MustRegister(m.received, m.age, m.spawn, m.jobs, m.duration, m.heartbeats, m.dlq, m.peakRSS, m.cpu,
+		m.busy, m.slots, m.inFlight, m.backlog, m.perDisp)
 	return m
 }
 
@@ -66,4 +84,18 @@ func (m *promMetrics) ChildUsage(job string, peakRSS int64, user, sys time.Durat
 	m.peakRSS.WithLabelValues(job).Observe(float64(peakRSS))
 	m.cpu.WithLabelValues(job, "user").Add(user.Seconds())
 	m.cpu.WithLabelValues(job, "system").Add(sys.Seconds())
+}
+
+func (m *promMetrics) SlotsBusy(busy, slots int) {
+	m.busy.Set(float64(busy))
+	m.slots.Set(float64(slots))
+}
+
+func (m *promMetrics) InFlight(queue string, n int) { m.inFlight.WithLabelValues(queue).Set(float64(n)) }
+
+func (m *promMetrics) Backlog(queue string, b sqsdispatch.Backlog) {
+	m.backlog.WithLabelValues(queue, "visible").Set(float64(b.Visible))
+	m.backlog.WithLabelValues(queue, "in_flight").Set(float64(b.InFlight))
+	m.backlog.WithLabelValues(queue, "delayed").Set(float64(b.Delayed))
+	m.perDisp.WithLabelValues(queue).Set(b.PerDispatcher)
 }
