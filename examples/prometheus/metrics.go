@@ -91,7 +91,9 @@ func (m *promMetrics) SlotsBusy(busy, slots int) {
 	m.slots.Set(float64(slots))
 }
 
-func (m *promMetrics) InFlight(queue string, n int) { m.inFlight.WithLabelValues(queue).Set(float64(n)) }
+func (m *promMetrics) InFlight(queue string, n int) {
+	m.inFlight.WithLabelValues(queue).Set(float64(n))
+}
 
 func (m *promMetrics) Backlog(queue string, b sqsdispatch.Backlog) {
 	m.backlog.WithLabelValues(queue, "visible").Set(float64(b.Visible))
