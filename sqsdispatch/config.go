@@ -169,17 +169,26 @@ type Config struct {
 	// subprocesses whose orphans it must not reap. Defaults to false.
 	Subreaper bool
 
-	// Payloads, when set, fetches the payloads of messages whose body is
-	// a pointer to S3 in the format of AWS's extended clients (see
-	// PayloadStore and package s3payload): the job gets the payload as
-	// its Body, streamed to its child. The dispatcher keeps the pointer:
-	// logs, dead-letter moves and continuations carry it, never the
-	// payload. A pointer whose object is missing is dead-lettered. When
-	// nil, a pointer message reaches its job as it is.
+	// Payloads, when set, fetches the payloads of messages that AWS's
+	// extended clients for Java and Python (or s3payload.Sender) kept in
+	// S3: a message carrying the reserved attribute ExtendedPayloadSize or
+	// SQSLargePayloadSize, whose body is a pointer of either client format
+	// (see PayloadStore and package s3payload). The job gets the payload
+	// as its Body, streamed to its child. The dispatcher keeps the
+	// pointer: logs, dead-letter moves and continuations carry it, never
+	// the payload. A pointer that is malformed, or whose object is
+	// missing or outside what the store may use, is dead-lettered with
+	// the reason. A body that reads as a pointer without the attribute is
+	// an ordinary body. When nil, a message carrying the attribute is
+	// dead-lettered, pointer and attribute kept, saying Payloads is not
+	// set: its job would only see the pointer.
 	Payloads PayloadStore
 	// DeletePayloads deletes a message's payload object once its job
-	// succeeded and the message was deleted. Leave it off when other
-	// consumers read the same objects.
+	// succeeded and the message was deleted, as the extended clients do
+	// when told to. Only objects the store may use are deleted (a store
+	// refuses the others, and their messages are dead-lettered before any
+	// job runs); a dead-lettered message keeps its object. Leave it off
+	// when other consumers read the same objects.
 	DeletePayloads bool
 	// MaxPayloadBytes bounds the size of a payload a job is given; a
 	// larger one is dead-lettered. The job's child holds its payload in

@@ -20,7 +20,7 @@
 // checkpoint, or still running as its message nears SQS's 12-hour limit,
 // it is continued as a new message that carries the checkpoint, and its
 // next run resumes from [Message].Checkpoint. Payloads that producers
-// stored in S3 in the format of AWS's extended clients reach the job as
+// stored in S3 in either format of AWS's extended clients reach the job as
 // its Body when [Config].Payloads is set (see [PayloadStore] and package
 // s3payload).
 //

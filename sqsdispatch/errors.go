@@ -56,6 +56,12 @@ var (
 	// object a pointer names does not exist. The message is then moved to
 	// the dead-letter queue, pointer and all.
 	ErrPayloadNotFound = errors.New("sqsdispatch: payload object not found")
+	// ErrPayloadNotAllowed is wrapped by PayloadStore.OpenPayload and
+	// PayloadStore.DeletePayload when a pointer names an object outside the
+	// buckets (and key prefixes) the store may use: the store reads and
+	// deletes nothing. The message is moved to the dead-letter queue,
+	// pointer and all.
+	ErrPayloadNotAllowed = errors.New("sqsdispatch: payload object outside the buckets the store may use")
 	// ErrPayloadTooLarge means a message's payload object is larger than
 	// Config.MaxPayloadBytes. The message is moved to the dead-letter
 	// queue, pointer and all.

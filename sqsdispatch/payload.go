@@ -15,21 +15,39 @@ import (
 
 // PayloadStore reads the payloads that producers stored in S3 because
 // they were too large for SQS, in the format of AWS's extended clients
-// for Java and Python: the message body is a pointer,
+// for Java and Python. Such a message carries the reserved Number
+// attribute ExtendedPayloadSize (SQSLargePayloadSize from the Java client
+// 1.x and the Python client's legacy mode), and its body is a pointer,
 //
 //	["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"…","s3Key":"…"}]
 //
-// with an ExtendedPayloadSize message attribute. Set Config.Payloads to
-// one (package s3payload adapts an S3 client) and a job whose message is
-// such a pointer receives the payload as its Body; the dispatcher itself
-// never holds the payload whole, it streams it to the job's child.
+// or, from the same older clients,
+//
+//	["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3BucketName":"…","s3Key":"…"}]
+//
+// The attribute is what makes a message a pointer, as for the clients:
+// a body that reads as a pointer without it is an ordinary body, and a
+// message that carries it with a body that is not a pointer of either
+// class is dead-lettered with the reason. Set Config.Payloads to a store
+// (package s3payload adapts an S3 client) and a job whose message is a
+// pointer receives the payload as its Body; the dispatcher itself never
+// holds the payload whole, it streams it to the job's child.
+//
+// A pointer names whatever bucket and key its sender chose, so a store
+// must use only the objects it was told it may (s3payload.AllowBuckets):
+// otherwise whoever can send to the queue could have the service read,
+// or delete, any object its role can reach.
 type PayloadStore interface {
 	// OpenPayload opens the object bucket/key for reading and returns its
 	// size in bytes. It returns an error wrapping ErrPayloadNotFound when
-	// the object does not exist.
+	// the object does not exist, and one wrapping ErrPayloadNotAllowed,
+	// without reading it, when the object is outside what the store may
+	// use.
 	OpenPayload(ctx context.Context, bucket, key string) (body io.ReadCloser, size int64, err error)
 	// DeletePayload deletes the object bucket/key. Deleting an object
-	// that does not exist is not an error.
+	// that does not exist is not an error. It returns an error wrapping
+	// ErrPayloadNotAllowed, without deleting it, when the object is
+	// outside what the store may use.
 	DeletePayload(ctx context.Context, bucket, key string) error
 }
 
@@ -56,21 +74,22 @@ const (
 	payloadCleanupOpen = 10 * time.Second
 )
 
-// openPayload opens the message's payload when its body is a pointer and
-// the dispatcher has a PayloadStore: body is nil when there is none. When
-// the job cannot start, ok is false and end settles the message: a
-// malformed pointer, a missing object or one past MaxPayloadBytes cannot
-// run (the message is dead-lettered, pointer and all); a store that does
-// not answer leaves the message for a later try.
+// openPayload opens the message's payload when it is a pointer: body is
+// nil when it is not. When the job cannot start, ok is false and end
+// settles the message: a malformed pointer, a pointer without a
+// Config.Payloads to read it, an object missing, outside what the store
+// may use or past MaxPayloadBytes cannot run (the message is
+// dead-lettered, pointer and all); a store that does not answer leaves
+// the message for a later try.
 func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, ok bool) {
-	if t.d.cfg.Payloads == nil {
-		return nil, 0, true
-	}
-	p, isPointer, err := payload.Parse(t.m.msg.Body)
+	p, isPointer, err := payload.Recognise(t.m.msg.Body, payloadSizeAttr(t.m.msg))
 	switch {
 	case !isPointer:
 		return nil, 0, true
-	case err != nil:
+	case err == nil && t.d.cfg.Payloads == nil:
+		err = fmt.Errorf("sqsdispatch: the message's payload is in S3 (s3://%s/%s) and Config.Payloads is not set to read it", p.Bucket, p.Key)
+	}
+	if err != nil {
 		t.cause = err
 		return nil, endRefused, false
 	}
@@ -80,8 +99,9 @@ func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, 
 		return nil, endNotStarted, false // the stop came first: the job does not start
 	}
 	if err != nil {
+		t.pointer = nil // no job runs on it: nothing opens, or deletes, the object again
 		t.op, t.cause = "fetch payload", err
-		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadTooLarge) {
+		if errors.Is(err, ErrPayloadNotFound) || errors.Is(err, ErrPayloadNotAllowed) || errors.Is(err, ErrPayloadTooLarge) {
 			return nil, endRefused, false
 		}
 		return nil, endNoPayload, false
@@ -92,6 +112,14 @@ func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, 
 // errOpenStopped is what reopenPayload returns when the dispatcher began
 // to stop before the store answered.
 var errOpenStopped = errors.New("sqsdispatch: the dispatcher is stopping: the payload was not opened")
+
+// payloadSizeAttr returns the name of the reserved attribute that makes
+// m a payload pointer (ExtendedPayloadSize, else SQSLargePayloadSize), or
+// "" when m carries neither. Reserved attributes are the dispatcher's own,
+// never among the job's.
+func payloadSizeAttr(m *Message) string {
+	return payload.SizeAttr(m.own)
+}
 
 // reopenPayload opens the payload openPayload found, for the job or for
 // its Cleanup, giving the store within to start answering, and giving up

@@ -32,11 +32,12 @@ func BenchmarkPayloadStreamRSS(b *testing.B) {
 	putMultipart(b, tb.ctx, s3c, bucket, "big", writeTempPayload(b, size), size)
 	out := filepath.Join(b.TempDir(), "digests")
 	cfg := tb.config("digest")
-	cfg.Logger, cfg.Payloads = nil, s3payload.NewStore(s3c)
+	cfg.Logger, cfg.Payloads = nil, s3payload.NewStore(s3c, s3payload.AllowBuckets(bucket))
 	d := tb.dispatcher(cfg)
 	var idle, peak, worst int64
 	for i := 0; i < b.N; i++ {
-		tb.send(payload.Pointer{Bucket: bucket, Key: "big"}.Body(), map[string]types.MessageAttributeValue{"out": strAttr(out)})
+		tb.send(payload.Pointer{Bucket: bucket, Key: "big"}.Body(),
+			map[string]types.MessageAttributeValue{"out": strAttr(out), payload.AttrSize: numAttr(size)})
 		runtime.GC()
 		debug.FreeOSMemory()
 		idle = rssBytes()

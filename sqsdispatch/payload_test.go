@@ -2,14 +2,18 @@ package sqsdispatch_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,7 +66,7 @@ func digestLine(body []byte) string {
 // objectExists reports whether bucket/key is in the local server's S3.
 func objectExists(t *testing.T, ctx context.Context, c *s3.Client, bucket, key string) bool {
 	t.Helper()
-	r, _, err := s3payload.NewStore(c).OpenPayload(ctx, bucket, key)
+	r, _, err := s3payload.NewStore(c, s3payload.AllowBuckets(bucket)).OpenPayload(ctx, bucket, key)
 	if err != nil && !errors.Is(err, sqsdispatch.ErrPayloadNotFound) {
 		t.Fatal(err)
 	}
@@ -72,11 +76,61 @@ func objectExists(t *testing.T, ctx context.Context, c *s3.Client, bucket, key s
 	return err == nil
 }
 
-// TestPayloadReachesTheJob sends 5 MiB payloads through S3, once with the
-// producer helper and once as a pointer written by hand in the Java
-// extended client's exact format: the job gets each byte for byte, with
-// nothing of it in its argv, its environment or the logs, and the object
-// is deleted after the job succeeded.
+// putObject stores data as bucket/key on the local server's S3.
+func putObject(t *testing.T, ctx context.Context, c *s3.Client, bucket, key string, data []byte) {
+	t.Helper()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// numAttr is a Number message attribute.
+func numAttr(n int) types.MessageAttributeValue {
+	return types.MessageAttributeValue{DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(n))}
+}
+
+// The pointer bodies AWS's extended clients publish, with %s for the
+// bucket and the key.
+const (
+	// javaPointer is the Java client 2.x (payload-offloading-java-common-
+	// lib-for-aws): PayloadS3Pointer as Jackson writes it, compact, with
+	// ExtendedPayloadSize.
+	javaPointer = `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"%s","s3Key":"%s"}]`
+	// javaLegacyPointer is the Java client 1.x: MessageS3Pointer, with
+	// SQSLargePayloadSize.
+	javaLegacyPointer = `["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3BucketName":"%s","s3Key":"%s"}]`
+	// pythonPointer is amazon-sqs-python-extended-client-lib: json.dumps,
+	// whose separators put a space after "," and ":", with
+	// ExtendedPayloadSize.
+	pythonPointer = `["software.amazon.payloadoffloading.PayloadS3Pointer", {"s3BucketName": "%s", "s3Key": "%s"}]`
+	// pythonLegacyPointer is the Python client with use_legacy_attribute:
+	// MessageS3Pointer, with SQSLargePayloadSize.
+	pythonLegacyPointer = `["com.amazon.sqs.javamessaging.MessageS3Pointer", {"s3BucketName": "%s", "s3Key": "%s"}]`
+)
+
+// recordingStore counts the calls made to the PayloadStore it wraps.
+type recordingStore struct {
+	sqsdispatch.PayloadStore
+	opens, deletes atomic.Int64
+}
+
+func (r *recordingStore) OpenPayload(ctx context.Context, bucket, key string) (io.ReadCloser, int64, error) {
+	r.opens.Add(1)
+	return r.PayloadStore.OpenPayload(ctx, bucket, key)
+}
+
+func (r *recordingStore) DeletePayload(ctx context.Context, bucket, key string) error {
+	r.deletes.Add(1)
+	return r.PayloadStore.DeletePayload(ctx, bucket, key)
+}
+
+// TestPayloadReachesTheJob sends payloads through S3 in every format the
+// extended clients publish: 5 MiB with the producer helper, and pointers
+// written by hand as the Java client 2.x (5 MiB), the Python client
+// (1 KiB), the Java client 1.x (300 KiB) and the Python client's legacy
+// mode (1 MiB) write them, each with its size attribute. The job gets each
+// payload byte for byte, with nothing of it in its argv, its environment
+// or the logs, and each object is deleted after its job succeeded.
 func TestPayloadReachesTheJob(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 3})
@@ -90,17 +144,30 @@ func TestPayloadReachesTheJob(t *testing.T) {
 		MessageBody: aws.String(string(body)), MessageAttributes: outAttr}); err != nil {
 		t.Fatal(err)
 	}
-	handMade := testPayload(5<<20 + 1)
-	if _, err := s3c.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("by-hand"), Body: bytes.NewReader(handMade)}); err != nil {
-		t.Fatal(err)
+	want := []string{digestLine(body)}
+	handMade := []struct {
+		format, sizeAttr string
+		size             int
+	}{
+		{javaPointer, "ExtendedPayloadSize", 5<<20 + 1},
+		{pythonPointer, "ExtendedPayloadSize", 1 << 10},
+		{javaLegacyPointer, "SQSLargePayloadSize", 300 << 10},
+		{pythonLegacyPointer, "SQSLargePayloadSize", 1 << 20},
 	}
-	javaPointer := `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"` + bucket + `","s3Key":"by-hand"}]`
-	b.send(javaPointer, map[string]types.MessageAttributeValue{"out": strAttr(out),
-		"ExtendedPayloadSize": {DataType: aws.String("Number"), StringValue: aws.String(fmt.Sprint(len(handMade)))}})
-	sent := receive(t, b.ctx, b.q.URL, 1) // the pointers as SQS holds them
-	for _, m := range sent {
+	pointers := map[string]bool{}
+	for i, h := range handMade {
+		key := fmt.Sprintf("by-hand-%d", i)
+		data := testPayload(h.size)
+		putObject(t, b.ctx, s3c, bucket, key, data)
+		pointer := fmt.Sprintf(h.format, bucket, key)
+		b.send(pointer, map[string]types.MessageAttributeValue{"out": strAttr(out), h.sizeAttr: numAttr(len(data))})
+		pointers[pointer] = true
+		want = append(want, digestLine(data))
+	}
+	for _, m := range receive(t, b.ctx, b.q.URL, 1) { // the pointers as SQS holds them
 		setVisible(t, b, m)
-		if !strings.HasPrefix(aws.ToString(m.Body), `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"`+bucket+`","s3Key":"`) {
+		if !pointers[aws.ToString(m.Body)] && !strings.HasPrefix(aws.ToString(m.Body),
+			`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"`+bucket+`","s3Key":"`) {
 			t.Errorf("SQS holds %q; want a pointer in the extended clients' format", aws.ToString(m.Body))
 		}
 	}
@@ -108,17 +175,16 @@ func TestPayloadReachesTheJob(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
 	cfg := b.config("digest")
 	cfg.Logger, cfg.LogBodies = zap.New(core), true
-	cfg.Payloads, cfg.DeletePayloads = s3payload.NewStore(s3c), true
+	cfg.Payloads, cfg.DeletePayloads = s3payload.NewStore(s3c, s3payload.AllowBuckets(bucket)), true
 	d := b.dispatcher(cfg)
-	for range 2 {
+	for range want {
 		if err := dispatchNext(t, b.ctx, d, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := lines(t, out)
-	want := []string{digestLine(body), digestLine(handMade)}
+	got := strings.Join(lines(t, out), "\n")
 	for _, w := range want {
-		if !strings.Contains(strings.Join(got, "\n"), strings.ReplaceAll(w, " ", "_")) {
+		if !strings.Contains(got, strings.ReplaceAll(w, " ", "_")) {
 			t.Errorf("digests = %v; want %q among them", got, w)
 		}
 	}
@@ -128,56 +194,127 @@ func TestPayloadReachesTheJob(t *testing.T) {
 		}
 	}
 	if left, err := s3c.ListObjectsV2(b.ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}); err != nil || len(left.Contents) != 0 {
-		t.Errorf("objects left after the jobs succeeded: %v (%v); want both deleted", left, err)
+		t.Errorf("objects left after the jobs succeeded: %v (%v); want all deleted", left, err)
 	}
 	if !drained(t, b.ctx, b.q.URL) {
 		t.Error("the queue is not empty")
 	}
 }
 
-// TestPointerMessageDeadLettersWithItsPointer: a pointer message whose
-// job fails for good, or whose object is gone, is dead-lettered as the
-// pointer it is, ExtendedPayloadSize and all; the object stays.
+// TestPointerMessageDeadLettersWithItsPointer: a message carrying a size
+// attribute whose job fails for good, whose body is not a valid pointer,
+// whose object is gone or outside the buckets the store may use, or that
+// no Config.Payloads can read, is dead-lettered as it came, pointer and
+// size attribute and all, with the reason. Its object stays, and the
+// dispatcher never asks the store to delete it.
 func TestPointerMessageDeadLettersWithItsPointer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, job, key string
-		wantReason     string
+		name       string
+		job        string
+		body       string // a format with %s for the bucket and the key, or a plain body
+		sizeAttr   string
+		key        string
+		allow      string // the bucket the store may use, when not the test's
+		noStore    bool   // Config.Payloads is nil
+		wantReason string
+		wantErr    error
 	}{
-		{name: "job failed for good", job: "permanent", key: "present", wantReason: ""},
-		{name: "object missing", job: "digest", key: "missing", wantReason: "s3://"},
+		{name: "job failed for good", job: "permanent", body: javaPointer, sizeAttr: "ExtendedPayloadSize", key: "present"},
+		{name: "job failed for good, legacy format", job: "permanent", body: javaLegacyPointer, sizeAttr: "SQSLargePayloadSize", key: "present"},
+		{name: "object missing", job: "digest", body: javaPointer, sizeAttr: "ExtendedPayloadSize", key: "missing",
+			wantReason: "s3://", wantErr: sqsdispatch.ErrPayloadNotFound},
+		{name: "size attribute, body not a pointer", job: "digest", body: "an ordinary body", sizeAttr: "ExtendedPayloadSize",
+			wantReason: "malformed payload pointer: the message carries ExtendedPayloadSize"},
+		{name: "legacy attribute, unknown class", job: "digest",
+			body: `["com.example.S3Pointer",{"s3BucketName":"%s","s3Key":"%s"}]`, sizeAttr: "SQSLargePayloadSize", key: "present",
+			wantReason: `class "com.example.S3Pointer"`},
+		{name: "bucket outside the store", job: "digest", body: pythonPointer, sizeAttr: "ExtendedPayloadSize", key: "present",
+			allow: "payloads-elsewhere", wantReason: "outside the buckets the store may use", wantErr: sqsdispatch.ErrPayloadNotAllowed},
+		{name: "no Config.Payloads", job: "digest", body: pythonLegacyPointer, sizeAttr: "SQSLargePayloadSize", key: "present",
+			noStore: true, wantReason: "Config.Payloads is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 3})
 			s3c, bucket := s3Bucket(t, b.ctx)
-			if _, err := s3c.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("present"),
-				Body: bytes.NewReader(testPayload(1 << 20))}); err != nil {
-				t.Fatal(err)
+			putObject(t, b.ctx, s3c, bucket, "present", testPayload(1<<20))
+			body := tt.body
+			if strings.Contains(body, "%s") {
+				body = fmt.Sprintf(body, bucket, tt.key)
 			}
-			pointer := `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"` + bucket + `","s3Key":"` + tt.key + `"}]`
-			b.send(pointer, map[string]types.MessageAttributeValue{"out": strAttr(filepath.Join(t.TempDir(), "digests")),
-				"ExtendedPayloadSize": {DataType: aws.String("Number"), StringValue: aws.String("1048576")}})
+			b.send(body, map[string]types.MessageAttributeValue{"out": strAttr(filepath.Join(t.TempDir(), "digests")),
+				tt.sizeAttr: numAttr(1 << 20)})
 			cfg := b.config(tt.job)
-			cfg.Payloads, cfg.DeletePayloads = s3payload.NewStore(s3c), true
+			store := &recordingStore{PayloadStore: s3payload.NewStore(s3c, s3payload.AllowBuckets(cmp.Or(tt.allow, bucket)))}
+			if !tt.noStore {
+				cfg.Payloads = store
+			}
+			cfg.DeletePayloads = true
 			var je *sqsdispatch.JobError
-			if err := dispatchNext(t, b.ctx, b.dispatcher(cfg), time.Minute); !errors.As(err, &je) || !je.Permanent {
+			err := dispatchNext(t, b.ctx, b.dispatcher(cfg), time.Minute)
+			if !errors.As(err, &je) || !je.Permanent {
 				t.Fatalf("DispatchOne = %v; want a permanent *JobError", err)
 			}
-			m, ok := dlqMessages(t, b, 1)[pointer]
-			if !ok {
-				t.Fatal("the dead-letter queue does not hold the pointer")
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("DispatchOne = %v; want it to wrap %v", err, tt.wantErr)
 			}
-			if aws.ToString(m.MessageAttributes["ExtendedPayloadSize"].StringValue) != "1048576" {
-				t.Errorf("the dead-lettered message lost ExtendedPayloadSize: %v", m.MessageAttributes)
+			m, ok := dlqMessages(t, b, 1)[body]
+			if !ok {
+				t.Fatal("the dead-letter queue does not hold the message as it came")
+			}
+			if aws.ToString(m.MessageAttributes[tt.sizeAttr].StringValue) != "1048576" {
+				t.Errorf("the dead-lettered message lost %s: %v", tt.sizeAttr, m.MessageAttributes)
 			}
 			if !strings.Contains(reasonOf(m), tt.wantReason) {
-				t.Errorf("reason %q; want it to name %q", reasonOf(m), tt.wantReason)
+				t.Errorf("reason %q; want it to say %q", reasonOf(m), tt.wantReason)
 			}
 			if !objectExists(t, b.ctx, s3c, bucket, "present") {
 				t.Error("the payload object was deleted with the message dead-lettered")
 			}
+			if n := store.deletes.Load(); n != 0 {
+				t.Errorf("the store was asked to delete %d times; want never", n)
+			}
 		})
+	}
+}
+
+// TestPointerLikeBodyWithoutSizeAttribute: a body that reads as a pointer
+// of either class but comes without a size attribute is an ordinary
+// body, as for the extended clients: the job gets it as it is, and the
+// store is never asked for the object it names.
+func TestPointerLikeBodyWithoutSizeAttribute(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 3})
+	s3c, bucket := s3Bucket(t, b.ctx)
+	putObject(t, b.ctx, s3c, bucket, "present", testPayload(1<<10))
+	out := filepath.Join(t.TempDir(), "digests")
+	var want []string
+	for _, format := range []string{javaPointer, javaLegacyPointer} {
+		body := fmt.Sprintf(format, bucket, "present")
+		b.send(body, map[string]types.MessageAttributeValue{"out": strAttr(out)})
+		want = append(want, digestLine([]byte(body)))
+	}
+	store := &recordingStore{PayloadStore: s3payload.NewStore(s3c, s3payload.AllowBuckets(bucket))}
+	cfg := b.config("digest")
+	cfg.Payloads, cfg.DeletePayloads = store, true
+	d := b.dispatcher(cfg)
+	for range want {
+		if err := dispatchNext(t, b.ctx, d, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := strings.Join(lines(t, out), "\n")
+	for _, w := range want {
+		if !strings.Contains(got, strings.ReplaceAll(w, " ", "_")) {
+			t.Errorf("digests = %v; want %q among them", got, w)
+		}
+	}
+	if n, m := store.opens.Load(), store.deletes.Load(); n != 0 || m != 0 {
+		t.Errorf("the store was asked to open %d and delete %d times; want never", n, m)
+	}
+	if !objectExists(t, b.ctx, s3c, bucket, "present") {
+		t.Error("the object a plain body names was deleted")
 	}
 }

@@ -5,26 +5,37 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
-// PointerClass is the Java class name that heads a pointer body.
+// PointerClass is the Java class name that heads the pointer body the
+// current clients write: the Java extended client 2.x (through
+// payload-offloading-java-common-lib-for-aws) and the Python client.
 const PointerClass = "software.amazon.payloadoffloading.PayloadS3Pointer"
 
-// AttrSize is the message attribute, of type Number, that carries the size
-// in bytes of a payload kept in S3.
+// LegacyPointerClass is the Java class name that heads the pointer body
+// of the Java extended client 1.x, which the Python client also writes in
+// its legacy mode (use_legacy_attribute).
+const LegacyPointerClass = "com.amazon.sqs.javamessaging.MessageS3Pointer"
+
+// AttrSize is the reserved message attribute, of type Number, that the
+// current clients set to the payload's size in bytes. Its presence is
+// what marks the body as a pointer.
 const AttrSize = "ExtendedPayloadSize"
 
-// AttrLegacySize is the name older Java clients gave AttrSize.
+// AttrLegacySize is the reserved attribute of the Java client 1.x and of
+// the Python client's legacy mode, in place of AttrSize.
 const AttrLegacySize = "SQSLargePayloadSize"
 
-// DefaultThreshold is the message size in bytes above which the Java
-// client keeps the body in S3.
+// DefaultThreshold is the message size in bytes, body and attributes,
+// above which the Python client keeps the body in S3.
 const DefaultThreshold = 262144
 
 // Pointer names the S3 object that holds a message's payload.
 type Pointer struct {
 	Bucket, Key string
+	// Legacy is true for a pointer of LegacyPointerClass, false for one
+	// of PointerClass.
+	Legacy bool
 }
 
 // pointerFields is the second element of a pointer body, in the order the
@@ -34,64 +45,79 @@ type pointerFields struct {
 	Key    string `json:"s3Key"`
 }
 
-// classPrefix is what a pointer body starts with once JSON whitespace is
-// left out.
-const classPrefix = `"` + PointerClass + `"`
+// Class returns the class name p's body opens with.
+func (p Pointer) Class() string {
+	if p.Legacy {
+		return LegacyPointerClass
+	}
+	return PointerClass
+}
+
+// SizeAttr returns the reserved attribute a message carrying p is sent
+// with: AttrLegacySize for a legacy pointer, else AttrSize.
+func (p Pointer) SizeAttr() string {
+	if p.Legacy {
+		return AttrLegacySize
+	}
+	return AttrSize
+}
 
 // Body returns the message body that stands for p, as the Java client
-// writes it:
+// writes it (Jackson, compact):
 //
 //	["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"BUCKET","s3Key":"KEY"}]
+//
+// or, for a legacy pointer, the same with
+// "com.amazon.sqs.javamessaging.MessageS3Pointer".
 func (p Pointer) Body() string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	// Encoding a string and a struct of strings cannot fail.
-	_ = enc.Encode([]any{PointerClass, pointerFields(p)})
-	return strings.TrimSuffix(b.String(), "\n")
+	_ = enc.Encode([]any{p.Class(), pointerFields{Bucket: p.Bucket, Key: p.Key}})
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
-// Parse reads a message body. ok is false, and err nil, when body is not a
-// pointer at all: it does not open, after JSON whitespace, with "[" and the
-// quoted PointerClass. ok is true when it is one; err then says whether it
-// is malformed (not a two-element array, the bucket or key missing or
-// empty, anything after the array).
-func Parse(body string) (p Pointer, ok bool, err error) {
-	rest, found := strings.CutPrefix(trimSpace(body), "[")
-	if !found || !strings.HasPrefix(trimSpace(rest), classPrefix) {
-		return Pointer{}, false, nil
-	}
-	p, err = parse(body)
-	if err != nil {
-		return Pointer{}, true, fmt.Errorf("sqsdispatch: malformed payload pointer: %w", err)
-	}
-	return p, true, nil
-}
-
+// parse reads a pointer body as the Java client does: a JSON array of two
+// elements, the class name (PointerClass or LegacyPointerClass) and an
+// object whose s3BucketName and s3Key are non-empty strings; other fields
+// are ignored, whitespace is allowed where JSON allows it, and nothing may
+// follow the array.
 func parse(body string) (Pointer, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal([]byte(body), &elems); err != nil {
-		return Pointer{}, err
+		if syntax := (*json.SyntaxError)(nil); errors.As(err, &syntax) {
+			return Pointer{}, fmt.Errorf("not a JSON array: %w", err)
+		}
+		return Pointer{}, errors.New("not a JSON array")
 	}
 	if len(elems) != 2 {
 		return Pointer{}, fmt.Errorf("%d elements, want 2", len(elems))
 	}
+	var class string
+	if err := json.Unmarshal(elems[0], &class); err != nil {
+		return Pointer{}, errors.New("the first element is not a class name")
+	}
+	var p Pointer
+	switch class {
+	case PointerClass:
+	case LegacyPointerClass:
+		p.Legacy = true
+	default:
+		return Pointer{}, fmt.Errorf("class %q, want %s or %s", class, PointerClass, LegacyPointerClass)
+	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(elems[1], &fields); err != nil {
-		return Pointer{}, fmt.Errorf("second element: %w", err)
+	if err := json.Unmarshal(elems[1], &fields); err != nil || fields == nil {
+		return Pointer{}, errors.New("the second element is not an object")
 	}
-	if fields == nil {
-		return Pointer{}, errors.New("second element is null")
-	}
-	bucket, err := field(fields, "s3BucketName")
-	if err != nil {
+	var err error
+	if p.Bucket, err = field(fields, "s3BucketName"); err != nil {
 		return Pointer{}, err
 	}
-	key, err := field(fields, "s3Key")
-	if err != nil {
+	if p.Key, err = field(fields, "s3Key"); err != nil {
 		return Pointer{}, err
 	}
-	return Pointer{Bucket: bucket, Key: key}, nil
+	return p, nil
 }
 
 // field returns the non-empty string fields[name].
@@ -101,16 +127,11 @@ func field(fields map[string]json.RawMessage, name string) (string, error) {
 		return "", fmt.Errorf("no %s", name)
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+	if err := json.Unmarshal(raw, &s); err != nil || string(raw) == "null" {
+		return "", fmt.Errorf("%s is not a string", name)
 	}
 	if s == "" {
 		return "", fmt.Errorf("empty %s", name)
 	}
 	return s, nil
-}
-
-// trimSpace drops leading JSON whitespace.
-func trimSpace(s string) string {
-	return strings.TrimLeft(s, " \t\r\n")
 }

@@ -3,20 +3,35 @@
 // and Python (amazon-sqs-python-extended-client-lib), so that messages
 // larger than SQS allows can be sent and dispatched.
 //
-// A payload kept in S3 travels as a pointer: the message body is
+// A payload kept in S3 travels as a pointer. The message carries the
+// reserved Number attribute ExtendedPayloadSize, the payload's size in
+// bytes, and its body is
 //
 //	["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"BUCKET","s3Key":"KEY"}]
 //
-// and the message carries the Number attribute ExtendedPayloadSize, the
-// payload's size in bytes (older Java clients named it
-// SQSLargePayloadSize). The object's content is the original body, byte
-// for byte; its key is a random UUID.
+// The Java client 1.x, and the Python client in its legacy mode, write
+// the legacy format instead: the attribute SQSLargePayloadSize and the
+// class com.amazon.sqs.javamessaging.MessageS3Pointer. The object's
+// content is the original body, byte for byte; its key is a random UUID.
+//
+// A message is recognised as a pointer the way the clients recognise it:
+// by the size attribute, either name, and then its body must be a pointer
+// of either class (else the dispatcher dead-letters it with the reason). A
+// body that reads as a pointer without the attribute is an ordinary body.
 //
 // The format works in both directions. Messages that the Java or Python
 // extended client sent are dispatched by a dispatcher whose
 // Config.Payloads is a [NewStore]: the job receives the payload as its
 // body. Messages that a [Sender] sent are read by the Java or Python
 // extended client configured with payload support, as by this library.
+//
+// A pointer names whatever bucket and key its sender chose. The store
+// reads and deletes only in the buckets (and under the key prefixes) it
+// is given, with [AllowBuckets] or [AllowPrefix]; without them it refuses
+// every pointer. A pointer outside them is dead-lettered with the reason,
+// and its object is neither read nor deleted: whoever can send to the
+// queue cannot make the service read, or delete, other objects its role
+// can reach.
 //
 // Wiring a consumer: with Config.DeletePayloads, the object is deleted
 // once its job has succeeded; a message dead-lettered keeps its pointer
@@ -31,12 +46,12 @@
 //		QueueURL:       os.Getenv("QUEUE_URL"),
 //		Registry:       reg,
 //		Job:            "report",
-//		Payloads:       s3payload.NewStore(s3.NewFromConfig(awsCfg)),
+//		Payloads:       s3payload.NewStore(s3.NewFromConfig(awsCfg), s3payload.AllowBuckets("my-payloads")),
 //		DeletePayloads: true,
 //	})
 //
 // Wiring a producer: a [Sender] stands in for the SQS client's
-// SendMessage and moves bodies past the threshold (256 KiB, as the Java
+// SendMessage and moves bodies past the threshold (256 KiB, as the Python
 // client) to the bucket.
 //
 //	sender := &s3payload.Sender{

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/s3payload"
 )
 
@@ -42,4 +43,36 @@ func ExampleSender() {
 		log.Fatal(err)
 	}
 	fmt.Println("sent", aws.ToString(out.MessageId))
+}
+
+// A consumer reads the payloads of one bucket, and of one prefix of a
+// shared bucket; a pointer to any other object is dead-lettered with the
+// reason, and that object is neither read nor deleted.
+func ExampleNewStore() {
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	reg := sqsdispatch.NewRegistry() // built by the same function in every process
+	reg.Register("report", func(_ context.Context, m *sqsdispatch.Message) error {
+		fmt.Println("report of", len(m.Body), "bytes") // the payload, whatever its size
+		return nil
+	})
+	d, err := sqsdispatch.New(sqsdispatch.Config{
+		Client:   sqs.NewFromConfig(awsCfg),
+		QueueURL: os.Getenv("QUEUE_URL"),
+		Registry: reg,
+		Job:      "report",
+		Payloads: s3payload.NewStore(s3.NewFromConfig(awsCfg),
+			s3payload.AllowBuckets("my-payloads"),
+			s3payload.AllowPrefix("shared-bucket", "sqs-payloads/")),
+		DeletePayloads: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := d.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
 }

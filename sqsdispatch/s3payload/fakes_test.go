@@ -22,6 +22,7 @@ type fakeS3 struct {
 	deleteErr error
 	noLength  bool // GetObject leaves ContentLength unset
 	closed    bool // the body GetObject returned was closed
+	calls     int  // GetObject and DeleteObject calls, failed ones too
 }
 
 func newFakeS3() *fakeS3 { return &fakeS3{objects: map[string][]byte{}} }
@@ -29,6 +30,7 @@ func newFakeS3() *fakeS3 { return &fakeS3{objects: map[string][]byte{}} }
 func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.getErr != nil {
 		return nil, f.getErr
 	}
@@ -57,6 +59,7 @@ func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*
 func (f *fakeS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.deleteErr != nil {
 		return nil, f.deleteErr
 	}
@@ -75,6 +78,14 @@ func (f *fakeS3) snapshot() (map[string][]byte, []string) {
 		objects[k] = v
 	}
 	return objects, append([]string(nil), f.deleted...)
+}
+
+// readsAndDeletes returns how many GetObject and DeleteObject calls were
+// made.
+func (f *fakeS3) readsAndDeletes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
 }
 
 func (f *fakeS3) bodyClosed() bool {

@@ -21,8 +21,11 @@ import (
 const testBucket = "payloads"
 
 // pointerBody matches the body of a message sent through S3 to
-// testBucket and captures the key.
+// testBucket and captures the key, as the Java client 2.x writes it.
 var pointerBody = regexp.MustCompile(`^\["software\.amazon\.payloadoffloading\.PayloadS3Pointer",\{"s3BucketName":"payloads","s3Key":"([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})"\}\]$`)
+
+// legacyPointerBody is pointerBody as the Java client 1.x writes it.
+var legacyPointerBody = regexp.MustCompile(`^\["com\.amazon\.sqs\.javamessaging\.MessageS3Pointer",\{"s3BucketName":"payloads","s3Key":"([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})"\}\]$`)
 
 func stringAttr(v string) types.MessageAttributeValue {
 	return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
@@ -94,29 +97,34 @@ func TestSenderThreshold(t *testing.T) {
 				}
 				return
 			}
-			checkPointerMessage(t, sent[0], in, objects)
+			checkPointerMessage(t, sent[0], in, objects, false)
 		})
 	}
 }
 
 // checkPointerMessage checks that sent is in with its body moved to the
-// one object of objects.
-func checkPointerMessage(t *testing.T, sent, in *sqs.SendMessageInput, objects map[string][]byte) {
+// one object of objects, in the current format or, when legacy, the
+// legacy one.
+func checkPointerMessage(t *testing.T, sent, in *sqs.SendMessageInput, objects map[string][]byte, legacy bool) {
 	t.Helper()
 	body := aws.ToString(in.MessageBody)
-	m := pointerBody.FindStringSubmatch(aws.ToString(sent.MessageBody))
+	format, sizeAttr, otherAttr := pointerBody, "ExtendedPayloadSize", "SQSLargePayloadSize"
+	if legacy {
+		format, sizeAttr, otherAttr = legacyPointerBody, otherAttr, sizeAttr
+	}
+	m := format.FindStringSubmatch(aws.ToString(sent.MessageBody))
 	if m == nil {
-		t.Fatalf("sent body %q is not a pointer to %s", aws.ToString(sent.MessageBody), testBucket)
+		t.Fatalf("sent body %q is not a pointer to %s (legacy format %t)", aws.ToString(sent.MessageBody), testBucket, legacy)
 	}
 	if got, ok := objects[testBucket+"/"+m[1]]; !ok || string(got) != body || len(objects) != 1 {
 		t.Errorf("S3 holds %d objects, %s/%s present %t; want exactly the body there", len(objects), testBucket, m[1], ok)
 	}
-	size := sent.MessageAttributes["ExtendedPayloadSize"]
+	size := sent.MessageAttributes[sizeAttr]
 	if aws.ToString(size.DataType) != "Number" || aws.ToString(size.StringValue) != strconv.Itoa(len(body)) {
-		t.Errorf("ExtendedPayloadSize = %s %s; want Number %d", aws.ToString(size.DataType), aws.ToString(size.StringValue), len(body))
+		t.Errorf("%s = %s %s; want Number %d", sizeAttr, aws.ToString(size.DataType), aws.ToString(size.StringValue), len(body))
 	}
-	if len(sent.MessageAttributes) != len(in.MessageAttributes)+1 {
-		t.Errorf("sent %d attributes; want the %d given and ExtendedPayloadSize", len(sent.MessageAttributes), len(in.MessageAttributes))
+	if _, ok := sent.MessageAttributes[otherAttr]; ok || len(sent.MessageAttributes) != len(in.MessageAttributes)+1 {
+		t.Errorf("sent attributes %v; want the %d given and %s", sent.MessageAttributes, len(in.MessageAttributes), sizeAttr)
 	}
 	for name, v := range in.MessageAttributes {
 		if !reflect.DeepEqual(sent.MessageAttributes[name], v) {
@@ -153,7 +161,48 @@ func TestSenderLeavesTheInputAlone(t *testing.T) {
 		t.Fatalf("sent %+v; want a copy of the input keeping its group", sent)
 	}
 	objects, _ := fs3.snapshot()
-	checkPointerMessage(t, sent[0], in, objects)
+	checkPointerMessage(t, sent[0], in, objects, false)
+}
+
+// TestSenderLegacy: with Legacy, a message through S3 is sent in the
+// format of the Java client 1.x and of the Python client's
+// use_legacy_attribute mode: MessageS3Pointer and SQSLargePayloadSize.
+// A small message is still sent unchanged.
+func TestSenderLegacy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		bodyLen int
+		wantS3  bool
+	}{
+		// The attribute a=1 counts 8 bytes: "a", "String" and "1".
+		{name: "past the threshold", bodyLen: s3payload.DefaultThreshold - 7, wantS3: true},
+		{name: "exactly the threshold", bodyLen: s3payload.DefaultThreshold - 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs3, fsqs := newFakeS3(), &fakeSQS{}
+			s := &s3payload.Sender{SQS: fsqs, S3: fs3, Bucket: testBucket, Legacy: true}
+			in := &sqs.SendMessageInput{QueueUrl: aws.String("q"), MessageBody: aws.String(strings.Repeat("x", tt.bodyLen)),
+				MessageAttributes: map[string]types.MessageAttributeValue{"a": stringAttr("1")}}
+			if _, err := s.SendMessage(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			sent := fsqs.inputs()
+			objects, _ := fs3.snapshot()
+			if len(sent) != 1 {
+				t.Fatalf("%d messages sent; want 1", len(sent))
+			}
+			if !tt.wantS3 {
+				if sent[0] != in || len(objects) != 0 {
+					t.Errorf("sent %+v with %d objects stored; want the input itself and nothing in S3", sent[0], len(objects))
+				}
+				return
+			}
+			checkPointerMessage(t, sent[0], in, objects, true)
+		})
+	}
 }
 
 // After a failed send the object stays, whatever the failure: even a

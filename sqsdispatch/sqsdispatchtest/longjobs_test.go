@@ -49,7 +49,7 @@ func TestRunJobReadsPayloads(t *testing.T) {
 		t.Error("the payload object is still in the store")
 	}
 	out, err = sqsdispatchtest.RunJob(context.Background(), cfg,
-		sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "gone")})
+		sqsdispatchtest.PayloadMessage("bucket", "gone", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,20 +160,23 @@ func jobWrote(out string) bool {
 	return strings.HasSuffix(string(b), "\n")
 }
 
-// greetingStore is an in-memory store that holds "hello, payload" as the
-// object bucket/greeting.
-func greetingStore() *sqsdispatchtest.PayloadStore {
-	store := sqsdispatchtest.NewPayloadStore()
-	store.Put("bucket", "greeting", []byte("hello, payload"))
+// greeting is the payload greetingStore holds.
+const greeting = "hello, payload"
+
+// greetingStore is an in-memory store, built with opts, that holds
+// greeting as the object bucket/greeting.
+func greetingStore(opts ...sqsdispatchtest.PayloadStoreOption) *sqsdispatchtest.PayloadStore {
+	store := sqsdispatchtest.NewPayloadStore(opts...)
+	store.Put("bucket", "greeting", []byte(greeting))
 	return store
 }
 
 // greetingMessage points to bucket/greeting; its attribute "out", when
 // out is set, names the file the payload jobs write to.
 func greetingMessage(out string) sqsdispatchtest.Message {
-	m := sqsdispatchtest.Message{Body: sqsdispatchtest.PayloadPointer("bucket", "greeting")}
+	m := sqsdispatchtest.PayloadMessage("bucket", "greeting", int64(len(greeting)))
 	if out != "" {
-		m.Attributes = map[string]sqsdispatch.MessageAttribute{"out": attr(out)}
+		m.Attributes["out"] = attr(out)
 	}
 	return m
 }
