@@ -78,6 +78,7 @@ func TestJobSeesTheUsersAttributesOnly(t *testing.T) {
 // (which keeps maxReceiveCount meaningful) can be known. The copy keeps
 // the attribute as it came.
 func TestUnreadableResumeStateIsDeadLettered(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		value []byte
@@ -91,6 +92,7 @@ func TestUnreadableResumeStateIsDeadLettered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			forEachBackend(t, fauxqs.QueueSpec{MaxReceiveCount: 5}, func(t *testing.T, b *bundle) {
 				id := b.send("x", map[string]types.MessageAttributeValue{resume.Attr: resumeAttr(tt.value)})
 				err := dispatchNext(t, b.ctx, b.dispatcher(b.config("seen")), time.Minute)
