@@ -6,8 +6,8 @@
 // configuration (AWS_REGION, credentials, and AWS_ENDPOINT_URL_SQS for an
 // SQS-compatible server). Without it, it starts a local server, sends a few
 // demo messages, and stops itself while the long job runs, to show the
-// cleanup. SHUTDOWN_GRACE, CLEANUP_TIMEOUT, CONCURRENCY, MAX_JOBS and
-// SUBREAPER set the dispatcher's settings of those names (see
+// cleanup. SHUTDOWN_GRACE, CLEANUP_TIMEOUT, CONCURRENCY, MAX_JOBS,
+// MAX_LIFETIME and SUBREAPER set the dispatcher's settings of those names (see
 // settings.go); -stop-budget prints the stop budget they make and exits.
 //
 //	go run ./examples/worker

@@ -18,6 +18,7 @@ const (
 	envCleanupTimeout = "CLEANUP_TIMEOUT" // Config.CleanupTimeout, a Go duration; 10s when unset
 	envConcurrency    = "CONCURRENCY"     // Config.Concurrency, a whole number
 	envMaxJobs        = "MAX_JOBS"        // Config.MaxJobs: retire after this many jobs
+	envMaxLifetime    = "MAX_LIFETIME"    // Config.MaxLifetime: retire after this long, a Go duration
 	envSubreaper      = "SUBREAPER"       // Config.Subreaper: "true" where the worker is a container's PID 1
 )
 
@@ -27,7 +28,7 @@ func settings(cfg sqsdispatch.Config, getenv func(string) string) (sqsdispatch.C
 	for _, d := range []struct {
 		env string
 		to  *time.Duration
-	}{{envShutdownGrace, &cfg.ShutdownGrace}, {envCleanupTimeout, &cfg.CleanupTimeout}} {
+	}{{envShutdownGrace, &cfg.ShutdownGrace}, {envCleanupTimeout, &cfg.CleanupTimeout}, {envMaxLifetime, &cfg.MaxLifetime}} {
 		if v := getenv(d.env); v != "" {
 			x, err := time.ParseDuration(v)
 			if err != nil {

@@ -22,9 +22,9 @@ func TestSettings(t *testing.T) {
 		{
 			name: "all",
 			env: map[string]string{"SHUTDOWN_GRACE": "30s", "CLEANUP_TIMEOUT": "15s", "CONCURRENCY": "4",
-				"MAX_JOBS": "1", "SUBREAPER": "true"},
+				"MAX_JOBS": "1", "MAX_LIFETIME": "5m", "SUBREAPER": "true"},
 			want: sqsdispatch.Config{ShutdownGrace: 30 * time.Second, CleanupTimeout: 15 * time.Second,
-				Concurrency: 4, MaxJobs: 1, Subreaper: true},
+				Concurrency: 4, MaxJobs: 1, MaxLifetime: 5 * time.Minute, Subreaper: true},
 		},
 		{name: "bad duration", env: map[string]string{"SHUTDOWN_GRACE": "30"}, wantErr: `SHUTDOWN_GRACE="30"`},
 		{name: "bad number", env: map[string]string{"CONCURRENCY": "four"}, wantErr: `CONCURRENCY="four"`},
@@ -44,9 +44,10 @@ func TestSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.ShutdownGrace != tt.want.ShutdownGrace || got.CleanupTimeout != tt.want.CleanupTimeout ||
-				got.Concurrency != tt.want.Concurrency || got.MaxJobs != tt.want.MaxJobs || got.Subreaper != tt.want.Subreaper {
-				t.Errorf("settings = grace %s, cleanup %s, concurrency %d, max jobs %d, subreaper %t; want %+v",
-					got.ShutdownGrace, got.CleanupTimeout, got.Concurrency, got.MaxJobs, got.Subreaper, tt.want)
+				got.Concurrency != tt.want.Concurrency || got.MaxJobs != tt.want.MaxJobs || got.MaxLifetime != tt.want.MaxLifetime ||
+				got.Subreaper != tt.want.Subreaper {
+				t.Errorf("settings = grace %s, cleanup %s, concurrency %d, max jobs %d, max lifetime %s, subreaper %t; want %+v",
+					got.ShutdownGrace, got.CleanupTimeout, got.Concurrency, got.MaxJobs, got.MaxLifetime, got.Subreaper, tt.want)
 			}
 		})
 	}
