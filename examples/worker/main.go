@@ -6,14 +6,18 @@
 // configuration (AWS_REGION, credentials, and AWS_ENDPOINT_URL_SQS for an
 // SQS-compatible server). Without it, it starts a local server, sends a few
 // demo messages, and stops itself while the long job runs, to show the
-// cleanup.
+// cleanup. SHUTDOWN_GRACE, CLEANUP_TIMEOUT, CONCURRENCY, MAX_JOBS,
+// MAX_LIFETIME and SUBREAPER set the dispatcher's settings of those names (see
+// settings.go); -stop-budget prints the stop budget they make and exits.
 //
 //	go run ./examples/worker
+//	CLEANUP_TIMEOUT=15s SHUTDOWN_GRACE=30s go run ./examples/worker -stop-budget
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,6 +92,24 @@ func main() {
 	reg := registry()
 	sqsdispatch.Init(reg) // in a child: runs the job or cleanup and exits
 
+	stopBudget := flag.Bool("stop-budget", false, "print the stop budget of the settings in the environment and exit")
+	flag.Parse()
+	if *stopBudget {
+		if err := printStopBudget(); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	cfg, err := settings(sqsdispatch.Config{
+		Registry: reg,
+		Route:    sqsdispatch.RouteByAttribute("job"),
+		Retry:    sqsdispatch.ExponentialBackoff{Base: 30 * time.Second, Max: 10 * time.Minute, Jitter: 0.2},
+	}, os.Getenv)
+	if err != nil {
+		sqsdispatch.Exit(err)
+	}
+
 	log, _ := zap.NewDevelopment()
 	ctx := context.Background()
 	var (
@@ -112,15 +134,9 @@ func main() {
 		ctx, cancel = context.WithCancel(ctx)
 		stop = func() { time.AfterFunc(3*time.Second, cancel) }
 	}
-	d, err := sqsdispatch.New(sqsdispatch.Config{
-		Client:         client,
-		QueueURL:       queueURL,
-		Registry:       reg,
-		Route:          sqsdispatch.RouteByAttribute("job"),
-		CleanupTimeout: 10 * time.Second,
-		Retry:          sqsdispatch.ExponentialBackoff{Base: 30 * time.Second, Max: 10 * time.Minute, Jitter: 0.2},
-		Logger:         log.WithOptions(zap.IncreaseLevel(zap.WarnLevel)),
-	})
+	cfg.Client, cfg.QueueURL = client, queueURL
+	cfg.Logger = log.WithOptions(zap.IncreaseLevel(zap.WarnLevel))
+	d, err := sqsdispatch.New(cfg)
 	if err != nil {
 		sqsdispatch.Exit(err)
 	}
