@@ -1,6 +1,10 @@
 package sqsdispatch
 
-import "time"
+import (
+	"time"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/busy"
+)
 
 // Bounds on the waits a stop can meet. Every one of them is enforced in
 // code, so that StopBudget is a bound, not an estimate.
@@ -28,7 +32,9 @@ const (
 // all at once, the lookup of the queue's attributes, two cleanup
 // attempts (each with the visibility extension before it, the fetch of
 // the message's payload when Config.Payloads is set, the Cleanup itself
-// and the kill of the job), and the SQS calls that settle the message. A
+// and the kill of the job), the SQS calls that settle the message, and,
+// with a Config.BusyHook, its last call, which says the dispatcher is
+// idle (5 s). A
 // receive in flight when the stop comes, and the give-back of what it
 // returned, run beside those and take less.
 //
@@ -43,5 +49,9 @@ func (c Config) StopBudget() time.Duration {
 	if c.Payloads != nil {
 		attempt += payloadCleanupOpen
 	}
-	return c.ShutdownGrace + maxCallTime + 2*attempt + settleBudget
+	budget := c.ShutdownGrace + maxCallTime + 2*attempt + settleBudget
+	if c.BusyHook != nil {
+		budget += busy.FinalTimeout // the hook told the dispatcher is idle, as Run returns
+	}
+	return budget
 }

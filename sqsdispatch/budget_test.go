@@ -21,6 +21,8 @@ func TestStopBudget(t *testing.T) {
 			want: 10*time.Second + 2*(10*time.Second+10*time.Second+30*time.Second+time.Second) + 20*time.Second},
 		{name: "a drain comes first", cfg: Config{ShutdownGrace: time.Minute, CleanupTimeout: 15 * time.Second},
 			want: time.Minute + 10*time.Second + 2*(10*time.Second+15*time.Second+time.Second) + 20*time.Second},
+		{name: "a busy hook's last call", cfg: Config{BusyHook: nopHook{}},
+			want: 10*time.Second + 2*(10*time.Second+30*time.Second+time.Second) + 20*time.Second + 5*time.Second},
 		{name: "short cleanups", cfg: Config{CleanupTimeout: time.Second},
 			want: 10*time.Second + 2*(10*time.Second+time.Second+time.Second) + 20*time.Second},
 	}
@@ -51,3 +53,9 @@ func (noPayloads) OpenPayload(context.Context, string, string) (io.ReadCloser, i
 }
 
 func (noPayloads) DeletePayload(context.Context, string, string) error { return nil }
+
+// nopHook is a BusyHook that does nothing.
+type nopHook struct{}
+
+func (nopHook) SetBusy(context.Context, bool) error { return nil }
+func (nopHook) RenewEvery() time.Duration           { return 0 }

@@ -156,6 +156,10 @@ type Config struct {
 	// and report it to Metrics.Backlog, for autoscalers and dashboards.
 	// Defaults to 0: not read; SQS's own CloudWatch metrics say the same.
 	BacklogInterval time.Duration
+	// BusyHook, when set, is told when the dispatcher goes from holding no
+	// message to holding some and back (see BusyHook; package ecsprotect
+	// is one for ECS task scale-in protection). Defaults to nil.
+	BusyHook BusyHook
 	// FleetSize, when set, returns how many dispatchers consume the
 	// queues (running tasks or pods), for Backlog.PerDispatcher. Defaults
 	// to nil: this dispatcher alone.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/busy"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
@@ -35,7 +36,8 @@ type Dispatcher struct {
 	slots     slotTable
 	health    health
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
-	busy      atomic.Bool
+	running   atomic.Bool   // Run or DispatchOne is under way
+	busy      *busy.Tracker // of the Run or DispatchOne under way; nil without Config.BusyHook
 	drain     drainer
 	inFlight  inFlight
 }
@@ -78,11 +80,16 @@ var errNotInit = errors.New("sqsdispatch: this process was started as a job chil
 // acquire makes the caller the one Run or DispatchOne of d, with a lease
 // manager of its own.
 func (d *Dispatcher) acquire() error {
-	if !d.busy.CompareAndSwap(false, true) {
+	if !d.running.CompareAndSwap(false, true) {
 		return errors.New("sqsdispatch: Run or DispatchOne is already running on this Dispatcher")
 	}
 	d.leases = lease.New(d.cfg.Client, lease.Config{Visibility: d.cfg.VisibilityTimeout, Interval: d.cfg.HeartbeatInterval,
 		MaxAge: d.maxAge, Logger: d.cfg.Logger, OnFailure: d.cfg.Metrics.HeartbeatFailed})
+	var hook busy.Hook
+	if d.cfg.BusyHook != nil {
+		hook = d.cfg.BusyHook
+	}
+	d.busy = busy.New(hook, nil, d.log)
 	return nil
 }
 
@@ -96,12 +103,13 @@ func (d *Dispatcher) DispatchOne(ctx context.Context) (handled bool, err error) 
 	if err := d.acquire(); err != nil {
 		return false, err
 	}
-	defer d.busy.Store(false)
+	defer d.running.Store(false)
 	r := newRunState(ctx, stop.Config{})
 	defer r.close()
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { d.leases.Run(bgCtx) })
+	bg.Go(func() { d.busy.Run(bgCtx) })
 	defer func() { stopBG(); bg.Wait() }()
 	rctx, cancel := r.receiving(ctx)
 	msgs, err := d.q.Receive(rctx, d.queueURLs, 1, r.halted())
@@ -128,6 +136,7 @@ func (d *Dispatcher) hold(rcv queue.Received) *inflight {
 	m := &inflight{msg: msg, attrs: rcv.Message.MessageAttributes, receipt: aws.ToString(rcv.Message.ReceiptHandle), received: rcv.At}
 	m.lease = d.leases.Hold(rcv.Queue, m.receipt, rcv.At)
 	d.inFlight.add(rcv.Queue, 1)
+	d.busy.Acquire()
 	var age time.Duration
 	if ms, err := strconv.ParseInt(msg.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 		age = max(0, time.Since(time.UnixMilli(ms)))

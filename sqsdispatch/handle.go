@@ -29,6 +29,7 @@ type inflight struct {
 // handle owns one received message from its receive to its fate: its
 // lease, its child and the outcome. It returns the error the caller sees.
 func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error {
+	defer d.busy.Release()
 	defer d.inFlight.add(m.msg.Queue, -1)
 	defer m.lease.Release()
 	t := &turn{d: d, r: r, m: m, start: time.Now(), log: d.log.With(zap.String("queue", m.msg.Queue),

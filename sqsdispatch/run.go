@@ -31,7 +31,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.acquire(); err != nil {
 		return err
 	}
-	defer d.busy.Store(false)
+	defer d.running.Store(false)
 
 	r := newRunState(ctx, stop.Config{Signals: d.cfg.StopSignals, Drain: d.cfg.ShutdownGrace,
 		OnSignal: func(s os.Signal) { d.log.Info("stop signal received", zap.Stringer("signal", s)) }})
@@ -43,6 +43,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.watchSIGUSR1(bgCtx, &bg)
 	}
 	bg.Go(func() { d.leases.Run(bgCtx) })
+	bg.Go(func() { d.busy.Run(bgCtx) }) // told idle, last, once every message is settled
 	if d.cfg.Subreaper {
 		d.becomeSubreaper(bgCtx, &bg)
 	}

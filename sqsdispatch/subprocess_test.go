@@ -25,6 +25,7 @@ import (
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/ecsprotect"
 )
 
 // procConfig configures a dispatcher run in a process of its own.
@@ -40,6 +41,9 @@ type procConfig struct {
 	// FailDeletes makes the first so many DeleteMessage calls fail, as
 	// when SQS cannot be reached for a while.
 	FailDeletes int `json:"fail_deletes"`
+	// ECSAgentURI, when set, makes an ecsprotect hook of the ECS
+	// container agent there the dispatcher's BusyHook.
+	ECSAgentURI string `json:"ecs_agent_uri"`
 	// RSSRounds, when set, makes the process run one retiring Run per
 	// entry (MaxJobs = the entry) and print its RSS after each.
 	RSSRounds []int `json:"rss_rounds"`
@@ -67,6 +71,13 @@ func runDispatcherProcess() {
 		StatusOnSIGUSR1: pc.StatusOnSIGUSR1}
 	if len(pc.RSSRounds) > 0 {
 		runRSSRounds(cfg, pc.RSSRounds)
+	}
+	if pc.ECSAgentURI != "" {
+		p, err := ecsprotect.New(ecsprotect.Config{AgentURI: pc.ECSAgentURI})
+		if err != nil {
+			sqsdispatch.Exit(err)
+		}
+		cfg.BusyHook = p
 	}
 	d, err := sqsdispatch.New(cfg)
 	if err != nil {

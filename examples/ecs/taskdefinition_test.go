@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -80,7 +81,7 @@ const fargateMaxStopTimeout = 120 * time.Second
 // from its environment, in the settings the budget depends on, which the
 // task definition must set.
 func stopBudget(env map[string]string) (time.Duration, error) {
-	var cfg sqsdispatch.Config
+	cfg := sqsdispatch.Config{BusyHook: protection{}} // on ECS the worker protects its task while busy
 	for _, s := range []struct {
 		env string
 		to  *time.Duration
@@ -164,7 +165,8 @@ func TestStopBudgetNeedsSettings(t *testing.T) {
 			}
 		})
 	}
-	if d, err := stopBudget(map[string]string{"SHUTDOWN_GRACE": "30s", "CLEANUP_TIMEOUT": "15s"}); err != nil || d != (sqsdispatch.Config{ShutdownGrace: 30 * time.Second, CleanupTimeout: 15 * time.Second}).StopBudget() {
+	if d, err := stopBudget(map[string]string{"SHUTDOWN_GRACE": "30s", "CLEANUP_TIMEOUT": "15s"}); err != nil ||
+		d != (sqsdispatch.Config{ShutdownGrace: 30 * time.Second, CleanupTimeout: 15 * time.Second, BusyHook: protection{}}).StopBudget() {
 		t.Errorf("stopBudget = %s, %v", d, err)
 	}
 }
@@ -195,3 +197,10 @@ func TestTaskRoleAllowsProtection(t *testing.T) {
 		}
 	}
 }
+
+// protection stands for the worker's scale-in protection hook, which it
+// sets in an ECS task: it counts in the stop budget.
+type protection struct{}
+
+func (protection) SetBusy(context.Context, bool) error { return nil }
+func (protection) RenewEvery() time.Duration           { return 0 }

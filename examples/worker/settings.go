@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/ecsprotect"
 )
 
 // Settings read from the environment, so that a Deployment or an ECS task
@@ -55,6 +56,13 @@ func settings(cfg sqsdispatch.Config, getenv func(string) string) (sqsdispatch.C
 			return cfg, fmt.Errorf("%s=%q: %w", envSubreaper, v, err)
 		}
 		cfg.Subreaper = b
+	}
+	if uri := getenv(ecsprotect.EnvAgentURI); uri != "" { // in an ECS task: no scale-in while jobs run
+		protect, err := ecsprotect.New(ecsprotect.Config{AgentURI: uri})
+		if err != nil {
+			return cfg, err
+		}
+		cfg.BusyHook = protect
 	}
 	return cfg, nil
 }

@@ -48,10 +48,14 @@ type Tracker struct {
 }
 
 // New returns a tracker for hook, or nil when hook is nil. renew is read
-// from hook.RenewEvery once, here.
+// from hook.RenewEvery once, here. c (nil: the real clock) times the
+// renewals and retries.
 func New(hook Hook, c clock.Clock, log *zap.Logger) *Tracker {
 	if hook == nil {
 		return nil
+	}
+	if c == nil {
+		c = clock.Real{}
 	}
 	if log == nil {
 		log = zap.NewNop()

@@ -453,3 +453,21 @@ func TestManyGoroutines(t *testing.T) {
 		t.Errorf("the hook was last told busy (%d calls)", len(states))
 	}
 }
+
+// TestNewWithoutAClockUsesTheRealOne: a tracker made with no clock runs
+// on the real one.
+func TestNewWithoutAClockUsesTheRealOne(t *testing.T) {
+	t.Parallel()
+	h := newFakeHook(0)
+	h.clk = clock.NewFake(time.Now())
+	tr := New(h, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Run(ctx) }()
+	tr.Acquire()
+	if busy := <-h.started; !busy {
+		t.Fatal("first call said idle; want busy")
+	}
+	cancel()
+	<-done
+}
