@@ -25,10 +25,11 @@ func (t *turn) apply(ctx context.Context, a action) (action, error) {
 	switch a.verb {
 	case doDelete:
 		t.c.Release()
+		t.d.slots.remove(t.m)
 		t.r.childGone(t.m) // the slot takes its next message while this one is deleted
 		cctx, cancel := t.callCtx(ctx)
 		defer cancel()
-		if err := t.d.q.Delete(cctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID); err != nil {
+		if err := t.d.acks.Delete(cctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, t.d.fifo(cctx, t.m.msg.Queue)); err != nil {
 			return a, err
 		}
 		t.deletePayload(ctx)
@@ -54,15 +55,24 @@ func (t *turn) callCtx(ctx context.Context) (context.Context, context.CancelFunc
 	return context.WithDeadline(ctx, earliest(latest(t.deadline, now.Add(minCallTime)), now.Add(maxCallTime)))
 }
 
-// setVisibility makes the message visible again after vis, capped so it
-// stays within SQS's 12-hour limit.
+// setVisibility settles the message: visible again after vis, capped so
+// it stays within SQS's 12-hour limit. The change may share a batch call
+// with others.
 func (t *turn) setVisibility(ctx context.Context, vis time.Duration) error {
-	_, err := t.hide(ctx, vis)
-	return err
+	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
+	start := time.Now()
+	ctx, cancel := t.callCtx(ctx)
+	defer cancel()
+	if err := t.d.acks.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis, t.d.fifo(ctx, t.m.msg.Queue)); err != nil {
+		return err
+	}
+	t.deadline = start.Add(vis)
+	return nil
 }
 
-// hide is setVisibility, returning the visibility granted: vis, or less
-// when SQS's 12-hour limit is near.
+// hide keeps the message hidden for vis at once, for a cleanup or a
+// continuation, and returns the visibility granted: vis, or less when
+// SQS's 12-hour limit is near.
 func (t *turn) hide(ctx context.Context, vis time.Duration) (time.Duration, error) {
 	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
 	start := time.Now()

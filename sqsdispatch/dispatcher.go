@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/ack"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/busy"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
@@ -36,10 +37,11 @@ type Dispatcher struct {
 	slots     slotTable
 	health    health
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
-	running   atomic.Bool   // Run or DispatchOne is under way
-	busy      *busy.Tracker // of the Run or DispatchOne under way; nil without Config.BusyHook
+	running   atomic.Bool                  // Run or DispatchOne is under way
+	busy      *busy.Tracker                // of the Run or DispatchOne under way; nil without Config.BusyHook
 	drain     drainer
 	inFlight  inFlight
+	acks      *ack.Batcher // the deletes and visibility changes that settle messages
 }
 
 // New validates cfg and returns a dispatcher. It makes no network calls
@@ -69,9 +71,17 @@ func New(cfg Config) (*Dispatcher, error) {
 	d.q = queue.New(cfg.Client, queue.Config{Visibility: cfg.VisibilityTimeout, WaitTime: cfg.WaitTime, Logger: cfg.Logger})
 	d.slots.busy = func(n int) { cfg.Metrics.SlotsBusy(n, cfg.Concurrency) }
 	d.inFlight.report = cfg.Metrics.InFlight
+	d.acks = ack.New(cfg.Client, ack.Config{Window: ackWindow, Held: d.inFlight.count, Logger: cfg.Logger})
 	d.health.set(StateStarting)
 	return d, nil
 }
+
+// ackWindow is the longest the delete or visibility change that settles
+// a message waits for others to share its batch call. It never delays a
+// message when no other held message could join (a lone message, or
+// Concurrency 1), nor one of a FIFO queue; and the slot takes its next
+// message before its predecessor's delete is sent.
+const ackWindow = 50 * time.Millisecond
 
 // errNotInit is what a job child that reaches New prints before it exits.
 var errNotInit = errors.New("sqsdispatch: this process was started as a job child but did not call sqsdispatch.Init first; " +

@@ -267,10 +267,10 @@ func TestFatalErrorInterruptsRunningJobs(t *testing.T) {
 	}
 }
 
-// hangingDelete makes DeleteMessage hang until its context ends.
+// hangingDelete makes the deletes hang until their context ends.
 type hangingDelete struct{ sqsdispatch.Client }
 
-func (h hangingDelete) DeleteMessage(ctx context.Context, _ *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+func (h hangingDelete) DeleteMessageBatch(ctx context.Context, _ *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }

@@ -123,7 +123,7 @@ func TestPrespawnRunsEachMessageOnceInItsOwnChild(t *testing.T) {
 	}
 }
 
-// gatedDelete holds every DeleteMessage until open is closed.
+// gatedDelete holds every delete until open is closed.
 type gatedDelete struct {
 	sqsdispatch.Client
 	open    chan struct{}
@@ -131,10 +131,10 @@ type gatedDelete struct {
 	once    sync.Once
 }
 
-func (g *gatedDelete) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+func (g *gatedDelete) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	g.once.Do(func() { close(g.waiting) })
 	<-g.open
-	return g.Client.DeleteMessage(ctx, in, opts...)
+	return g.Client.DeleteMessageBatch(ctx, in, opts...)
 }
 
 // TestSlotTakesTheNextMessageWhileADeleteIsPending: with one slot, the

@@ -31,6 +31,13 @@ func (f *inFlight) add(queue string, delta int) {
 	f.report(queue, f.n[queue])
 }
 
+// count returns how many messages of queue are held.
+func (f *inFlight) count(queue string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n[queue]
+}
+
 // sampleBacklog reports each queue's approximate backlog to
 // Metrics.Backlog every Config.BacklogInterval until ctx ends.
 func (d *Dispatcher) sampleBacklog(ctx context.Context) {

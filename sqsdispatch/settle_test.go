@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -149,10 +150,28 @@ func TestSecondStopDoesNotCutTheDeleteAfterAContinuation(t *testing.T) {
 	}
 }
 
-// pollWatch tells when a ReceiveMessage call is under way.
+// pollWatch tells when a ReceiveMessage call is under way, and counts
+// the give-backs (visibility 0) in each ChangeMessageVisibilityBatch call.
 type pollWatch struct {
 	sqsdispatch.Client
 	polling atomic.Int32
+	mu      sync.Mutex
+	backs   []int
+}
+
+func (p *pollWatch) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	n := 0
+	for _, e := range in.Entries {
+		if e.VisibilityTimeout == 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		p.mu.Lock()
+		p.backs = append(p.backs, n)
+		p.mu.Unlock()
+	}
+	return p.Client.ChangeMessageVisibilityBatch(ctx, in, opts...)
 }
 
 func (p *pollWatch) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
@@ -165,7 +184,8 @@ func (p *pollWatch) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageIn
 // poll is under way lets it finish rather than cancel it: the local
 // server, like SQS, would hand the messages that arrive meanwhile to the
 // cancelled poll and hide them for their whole visibility timeout. The
-// messages it returns go back at once, visible, without running.
+// messages it returns go back at once, visible, without running, in one
+// batch call.
 func TestStopDuringALongPollStrandsNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
@@ -188,5 +208,10 @@ func TestStopDuringALongPollStrandsNothing(t *testing.T) {
 		if _, err := os.Stat(outFile(aws.ToString(m.MessageId), "runs")); err == nil {
 			t.Errorf("message %s ran after the stop", aws.ToString(m.MessageId))
 		}
+	}
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if len(pw.backs) != 1 || pw.backs[0] != 3 {
+		t.Errorf("give-backs by call: %v; want the three in one call", pw.backs)
 	}
 }

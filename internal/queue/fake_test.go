@@ -149,6 +149,10 @@ func (f *fakeClient) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInp
 	return &sqs.DeleteMessageOutput{}, nil
 }
 
+func (f *fakeClient) DeleteMessageBatch(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	panic("queue: DeleteMessageBatch is not used here")
+}
+
 func (f *fakeClient) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
 	f.record("ChangeMessageVisibility", aws.ToString(in.QueueUrl), in)
 	if f.visibility != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
@@ -58,4 +59,28 @@ func ExampleClient() {
 	// {"report":42} report receive 1
 	// visible 0 in flight 1
 	// left 0
+}
+
+// ExampleClient_FailEntry fails one entry of a batch call, as SQS may,
+// while the call and its other entries succeed.
+func ExampleClient_FailEntry() {
+	ctx := context.Background()
+	mem := sqsdispatchtest.NewClient()
+	q, _ := mem.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
+	for _, body := range []string{"a", "b"} {
+		_, _ = mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(body)})
+	}
+	got, _ := mem.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 2})
+	first := aws.ToString(got.Messages[0].ReceiptHandle)
+	mem.FailEntry("DeleteMessageBatch", func(receipt string) bool { return receipt == first },
+		&smithy.GenericAPIError{Code: "InternalError", Message: "try again", Fault: smithy.FaultServer})
+	out, _ := mem.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: []types.DeleteMessageBatchRequestEntry{
+		{Id: aws.String("0"), ReceiptHandle: got.Messages[0].ReceiptHandle},
+		{Id: aws.String("1"), ReceiptHandle: got.Messages[1].ReceiptHandle},
+	}})
+	fmt.Println(len(out.Successful), "deleted;", aws.ToString(out.Failed[0].Id), aws.ToString(out.Failed[0].Code))
+	fmt.Println(len(mem.Messages(aws.ToString(q.QueueUrl))), "left")
+	// Output:
+	// 1 deleted; 0 InternalError
+	// 1 left
 }

@@ -13,6 +13,7 @@ var ops = map[string]bool{
 	"DeleteMessage":                true,
 	"ChangeMessageVisibility":      true,
 	"ChangeMessageVisibilityBatch": true,
+	"DeleteMessageBatch":           true,
 	"SendMessage":                  true,
 	"GetQueueAttributes":           true,
 	"GetQueueUrl":                  true,
@@ -26,6 +27,7 @@ type faults struct {
 	intercept func(ctx context.Context, op string, in any) error
 	next      map[string][]error // fail before the call takes effect
 	lost      map[string][]error // fail after the call took effect
+	entries   []entryFault       // fail single entries of batch calls
 	calls     map[string]int
 }
 

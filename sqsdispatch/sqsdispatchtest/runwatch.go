@@ -53,13 +53,24 @@ func (w *runWatch) JobFinished(job, outcome string, d time.Duration) {
 	w.reported = outcome
 }
 
-// intercept records the visibility of each ChangeMessageVisibility call.
-func (w *runWatch) intercept(_ context.Context, op string, in any) error {
-	if cmv, ok := in.(*sqs.ChangeMessageVisibilityInput); ok && op == "ChangeMessageVisibility" {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.visibility, w.visSet = time.Duration(cmv.VisibilityTimeout)*time.Second, true
+// intercept records the visibility of each visibility change: the last
+// is the outcome's, since the heartbeats stop before a message is settled.
+func (w *runWatch) intercept(_ context.Context, _ string, in any) error {
+	var secs int32
+	switch v := in.(type) {
+	case *sqs.ChangeMessageVisibilityInput:
+		secs = v.VisibilityTimeout
+	case *sqs.ChangeMessageVisibilityBatchInput:
+		if len(v.Entries) == 0 {
+			return nil
+		}
+		secs = v.Entries[len(v.Entries)-1].VisibilityTimeout // RunJob runs one message
+	default:
+		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.visibility, w.visSet = time.Duration(secs)*time.Second, true
 	return nil
 }
 

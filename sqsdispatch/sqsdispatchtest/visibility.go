@@ -74,6 +74,50 @@ func (c *Client) deleteMessage(in *sqs.DeleteMessageInput) (*sqs.DeleteMessageOu
 	return &sqs.DeleteMessageOutput{}, nil
 }
 
+// DeleteMessageBatch deletes up to ten messages, each as DeleteMessage
+// does, and reports each entry in Successful or in Failed with the
+// error's code and message (FailEntry fails single entries). The whole
+// call fails with EmptyBatchRequest, TooManyEntriesInBatchRequest,
+// BatchEntryIdsNotDistinct or InvalidBatchEntryId when the entries are not
+// a valid batch.
+func (c *Client) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	const op = "DeleteMessageBatch"
+	if err := c.begin(ctx, op, in); err != nil {
+		return nil, err
+	}
+	out, err := c.deleteMessageBatch(in)
+	return finish(c, op, out, opError(op, err))
+}
+
+func (c *Client) deleteMessageBatch(in *sqs.DeleteMessageBatchInput) (*sqs.DeleteMessageBatchOutput, error) {
+	ids := make([]*string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatchIDs("DeleteMessageBatchRequestEntry", ids); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	_, err := c.queueFor(in.QueueUrl)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := &sqs.DeleteMessageBatchOutput{Successful: []types.DeleteMessageBatchResultEntry{}, Failed: []types.BatchResultErrorEntry{}}
+	for _, e := range in.Entries {
+		err := c.faults.entryFailure("DeleteMessageBatch", aws.ToString(e.ReceiptHandle))
+		if err == nil {
+			_, err = c.deleteMessage(&sqs.DeleteMessageInput{QueueUrl: in.QueueUrl, ReceiptHandle: e.ReceiptHandle})
+		}
+		if err != nil {
+			out.Failed = append(out.Failed, batchFailure(*e.Id, err))
+			continue
+		}
+		out.Successful = append(out.Successful, types.DeleteMessageBatchResultEntry{Id: aws.String(*e.Id)})
+	}
+	return out, nil
+}
+
 // ChangeMessageVisibility makes a message in flight visible again after
 // VisibilityTimeout seconds from now (0: at once). It fails, with the
 // codes SQS uses, when the handle is not a receipt handle of the queue
@@ -145,7 +189,11 @@ func (c *Client) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.Chang
 }
 
 func (c *Client) changeVisibilityBatch(in *sqs.ChangeMessageVisibilityBatchInput) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
-	if err := checkBatchIDs(in.Entries); err != nil {
+	ids := make([]*string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatchIDs("ChangeMessageVisibilityBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -160,7 +208,11 @@ func (c *Client) changeVisibilityBatch(in *sqs.ChangeMessageVisibilityBatchInput
 		Failed:     []types.BatchResultErrorEntry{},
 	}
 	for _, e := range in.Entries {
-		if err := c.changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout, now); err != nil {
+		err := c.faults.entryFailure("ChangeMessageVisibilityBatch", aws.ToString(e.ReceiptHandle))
+		if err == nil {
+			err = c.changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout, now)
+		}
+		if err != nil {
 			out.Failed = append(out.Failed, batchFailure(*e.Id, err))
 			continue
 		}
@@ -169,16 +221,18 @@ func (c *Client) changeVisibilityBatch(in *sqs.ChangeMessageVisibilityBatchInput
 	return out, nil
 }
 
-func checkBatchIDs(entries []types.ChangeMessageVisibilityBatchRequestEntry) error {
+// checkBatchIDs checks the entry IDs of a batch request whose entries are
+// named kind ("ChangeMessageVisibilityBatchRequestEntry").
+func checkBatchIDs(kind string, ids []*string) error {
 	switch {
-	case len(entries) == 0:
-		return &types.EmptyBatchRequest{Message: aws.String("There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.")}
-	case len(entries) > 10:
-		return &types.TooManyEntriesInBatchRequest{Message: aws.String("Maximum number of entries per request are 10. You have sent " + strconv.Itoa(len(entries)) + ".")}
+	case len(ids) == 0:
+		return &types.EmptyBatchRequest{Message: aws.String("There should be at least one " + kind + " in the request.")}
+	case len(ids) > 10:
+		return &types.TooManyEntriesInBatchRequest{Message: aws.String("Maximum number of entries per request are 10. You have sent " + strconv.Itoa(len(ids)) + ".")}
 	}
-	seen := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		id := aws.ToString(e.Id)
+	seen := make(map[string]bool, len(ids))
+	for _, p := range ids {
+		id := aws.ToString(p)
 		if !batchIDRE.MatchString(id) {
 			return &types.InvalidBatchEntryId{Message: aws.String("A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")}
 		}
