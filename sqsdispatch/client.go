@@ -7,7 +7,11 @@ import (
 )
 
 // Client is the part of the SQS API the dispatcher uses. *sqs.Client
-// satisfies it; tests and middleware may wrap it.
+// satisfies it; tests and middleware may wrap it. The deletes and
+// visibility changes that settle messages go through the batch calls
+// (DeleteMessageBatch, ChangeMessageVisibilityBatch); DeleteMessage and
+// ChangeMessageVisibility serve the rarer steps (a continuation's, a
+// cleanup's, a dead-letter move's).
 type Client interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
