@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -97,22 +96,6 @@ func (d *death) drop() {
 	d.pgid = 0
 }
 
-// lifeline waits for the end of the request pipe, which the parent holds
-// open for the child's whole life: its end means the parent died. What
-// the parent writes on it meanwhile are its answers to checkpoints.
-func (d *death) lifeline(r io.Reader, answers func([]byte)) {
-	buf := make([]byte, 64)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			answers(buf[:n])
-		}
-		if err != nil {
-			d.die()
-		}
-	}
-}
-
 // die kills the guarded group, this process's descendants, and its own
 // process group, itself included. It does not return.
 func (d *death) die() {
@@ -122,20 +105,41 @@ func (d *death) die() {
 	os.Exit(ExitFailed) // not reached: SIGKILL is not delayed
 }
 
-// watchStops makes SIGTERM and SIGHUP cancel the returned context; the
-// returned function reports the first such signal (0: none).
-func watchStops() (context.Context, func() syscall.Signal) {
+// stopWatch is the child's one watcher of SIGTERM and SIGHUP, for its
+// whole life: the first such signal cancels ctx, from which every job's
+// context derives, and makes the child exit once its job has reported.
+type stopWatch struct {
+	ctx   context.Context
+	first atomic.Int32
+}
+
+// watchStops starts watching for SIGTERM and SIGHUP.
+func watchStops() *stopWatch {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	var first atomic.Int32
+	s := &stopWatch{ctx: ctx}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		for s := range sigs {
-			sig := s.(syscall.Signal)
-			if first.CompareAndSwap(0, int32(sig)) {
+		for sig := range sigs {
+			sig := sig.(syscall.Signal)
+			if s.first.CompareAndSwap(0, int32(sig)) {
 				cancel(fmt.Errorf("sqsdispatch: job stopped by %s", sig))
 			}
 		}
 	}()
-	return ctx, func() syscall.Signal { return syscall.Signal(first.Load()) }
+	return s
+}
+
+// signal returns the first stop signal that came, or 0.
+func (s *stopWatch) signal() syscall.Signal { return syscall.Signal(s.first.Load()) }
+
+// dieBy makes the process, which runs no job, end by the stop signal that
+// came, as it would had it not watched for it. Should the signal be
+// ignored, it returns the exit code to exit with instead.
+func (s *stopWatch) dieBy() int {
+	if sig := s.signal(); sig != 0 {
+		signal.Reset(sig)
+		raise(sig)
+	}
+	return ExitFailed
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // HandshakeTimeout bounds how long a child waits for its request (a
-// spare child waits here, so spares must be retired sooner), and how long
-// a body that follows the request may stall.
+// spare child waits here, and so does a kept process between jobs, so
+// both must be retired sooner), and how long a body that follows the
+// request may stall.
 const HandshakeTimeout = 10 * time.Minute
 
 const notByHand = "this process is a job child of a dispatcher and cannot be started by hand (%v)"
@@ -40,22 +41,20 @@ func pipes() (req, res *os.File, err error) {
 	return os.NewFile(3, "sqsdispatch-request"), os.NewFile(4, "sqsdispatch-result"), nil
 }
 
-// markerFD is open in a job child while its job runs, and closed as soon
-// as the job returns: a guardian that has suspended the job reads in
-// /proc whether the job had returned before the suspension took hold.
+// markerFD is open on the file the parent gave (/dev/null) in a job child
+// while its job runs, and no longer once the job returns (see marker): a
+// guardian that has suspended the job reads in /proc whether the job had
+// returned before the suspension took hold.
 const markerFD = 5
 
 // devNull is the file every child gets as its marker descriptor.
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
-// readRequest reads the request, and the body that follows it when one
-// does, exiting the process when they have not come within
-// HandshakeTimeout. Its errors are the whole message of a refusal.
-func readRequest(r io.Reader) (*wire.Request, error) {
-	timer := time.AfterFunc(HandshakeTimeout, func() {
-		os.Exit(refuse(notByHand, fmt.Sprintf("no handshake within %s", HandshakeTimeout)))
-	})
-	defer timer.Stop()
+// readRequest reads a request, and the body that follows it when one
+// does, calling tick once the frame of a request with a body is read and
+// after each read of the body. Its errors are the whole message of a
+// refusal.
+func readRequest(r io.Reader, tick func()) (*wire.Request, error) {
 	var req wire.Request
 	switch err := wire.Read(r, &req); {
 	case errors.Is(err, wire.ErrVersion):
@@ -64,14 +63,8 @@ func readRequest(r io.Reader) (*wire.Request, error) {
 		return nil, fmt.Errorf(notByHand, fmt.Sprintf("no handshake from a parent: %v", err))
 	}
 	if req.BodyFollows {
-		// The body gets a timeout of its own, renewed as it comes: a large
-		// one may take long, and a spare may have waited long already.
-		timer.Stop()
-		stalled := time.AfterFunc(HandshakeTimeout, func() {
-			os.Exit(refuse("the dispatcher's message body stalled for %s", HandshakeTimeout))
-		})
-		defer stalled.Stop()
-		body, err := readBody(progress{r, func() { stalled.Reset(HandshakeTimeout) }}, req.BodySize)
+		tick()
+		body, err := readBody(progress{r, tick}, req.BodySize)
 		if err != nil {
 			return nil, err
 		}

@@ -91,6 +91,9 @@ func testRunner(ctx context.Context, req *wire.Request) wire.Result {
 	if req.Mode == wire.ModeCleanup {
 		return runCleanup(ctx, req, spec)
 	}
+	if res, ok := runReuseJob(ctx, req, spec); ok {
+		return res
+	}
 	switch req.Job {
 	case "ok":
 		return wire.Result{Kind: wire.KindOK}

@@ -22,8 +22,10 @@ import (
 type middleSpec struct {
 	// Scenario is "run" (a job with a grandchild runs), "returned" (the
 	// job started a grandchild and returned; the middle saw the child end
-	// but has not released it) or "guard" (the job is suspended by the
-	// child running its cleanup, which blocks).
+	// but has not released it), "guard" (the job is suspended by the
+	// child running its cleanup, which blocks), "kept" (the job returned
+	// and its process, kept, waits for another) or "reused" (a kept
+	// process runs a second job, with a grandchild).
 	Scenario string `json:"scenario"`
 	Dir      string `json:"dir"`
 	Setsid   bool   `json:"setsid"` // the grandchild leaves the job's process group
@@ -38,13 +40,31 @@ func runMiddle(specJSON string) int {
 		return 1
 	}
 	jobFile := filepath.Join(spec.Dir, "job")
-	job := jobSpec{File: jobFile, Block: spec.Scenario != "returned", Setsid: spec.Setsid}
-	c, err := child.Spawn(wire.Request{Mode: wire.ModeRun, Job: "grandchild", Message: wire.Message{Body: job.body()}}, child.Options{})
+	reuse := spec.Scenario == "kept" || spec.Scenario == "reused"
+	job := jobSpec{File: jobFile, Block: spec.Scenario != "returned" && !reuse, Setsid: spec.Setsid}
+	c, err := child.Spawn(wire.Request{Mode: wire.ModeRun, Job: "grandchild", Message: wire.Message{Body: job.body()}, Reuse: reuse},
+		child.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "middle:", err)
 		return 1
 	}
 	switch spec.Scenario {
+	case "kept", "reused":
+		<-c.Done()
+		p, ok := c.Keep()
+		if !ok {
+			fmt.Fprintln(os.Stderr, "middle: the job's process was not kept:", c.Result(), c.State())
+			return 1
+		}
+		if spec.Scenario == "reused" {
+			second := jobSpec{File: filepath.Join(spec.Dir, "second"), Block: true, Setsid: spec.Setsid}
+			defer p.Send(wire.Request{Mode: wire.ModeRun, Job: "grandchild", Message: wire.Message{Body: second.body()}, Reuse: true}, nil).Release()
+		}
+		if err := writeFile(filepath.Join(spec.Dir, "kept"), pidToken(p.PID())); err != nil {
+			fmt.Fprintln(os.Stderr, "middle:", err)
+			return 1
+		}
+		defer p.Retire()
 	case "returned":
 		<-c.Done()
 		kind := "none"

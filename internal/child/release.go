@@ -7,39 +7,85 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
 )
 
-// reapWithin bounds how long Release waits for the group's re-parented
+// reapWithin bounds how long Retire waits for the group's re-parented
 // members to be reapable and for the stderr pipe to reach its end.
 const reapWithin = 2 * time.Second
 
-// Release kills whatever is left of the child's process group, waits
-// until the child is reaped, reaps the members of its group that were
-// re-parented to this process (when it is a child subreaper), and closes
-// the pipes, which ends a request or body write the child no longer reads.
-// When it returns, no goroutine of the child is left; a body copy
-// (SendBody) in a Read of its source holds it until that Read returns.
-// Calls after the first wait for the first to finish and do nothing else.
+// Keep detaches the job's process from the job and returns it, to run
+// another job (Process.Send) or be retired (Process.Retire); Release then
+// leaves the process running. It does so once Done is closed, and only
+// when the job's request had wire.Request.Reuse, the job ended by
+// reporting a result after which its process waits for another request
+// (not a panic, not a stop signal), no signal was sent through this handle
+// (Signal), the process has not exited, and Release has not been called.
+// Otherwise, and on any later call, it returns nil and false. A process
+// may still die between Keep and its next Send: see Process.Send.
+func (c *Child) Keep() (*Process, bool) {
+	if !isClosed(c.done) {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.livesOn || c.exitSeen || c.signalled || c.released || c.kept || isClosed(c.p.done) {
+		return nil, false
+	}
+	p := c.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retiring {
+		return nil, false
+	}
+	c.kept, p.idle = true, true
+	return p, true
+}
+
+// Release ends the job's handle. Unless Keep handed the process on, it
+// retires the process (Process.Retire): it kills whatever is left of its
+// process group, waits until it is reaped, reaps the members of its group
+// that were re-parented to this process (when it is a child subreaper),
+// and closes the pipes, which ends a request or body write the child no
+// longer reads. It returns once this job's request and body writes have
+// ended. When it returns, no goroutine of this job is left, nor of its
+// process unless that was kept; a body copy (SendBody) in a Read of its
+// source holds it until that Read returns. Calls after the first wait for
+// the first to finish and do nothing else.
 func (c *Child) Release() { c.releaseOnce.Do(c.release) }
 
 func (c *Child) release() {
 	c.mu.Lock()
-	if !c.reaped {
-		_ = signalGroup(c.pid, syscall.SIGKILL)
-	}
+	kept := c.kept
+	c.released = true
 	c.mu.Unlock()
-	<-c.done
-	if !isTracked(c.pid) { // else the id now names a new child's group
-		proc.ReapGroup(c.pid, reapWithin)
+	if !kept {
+		c.p.Retire()
 	}
-	_ = c.reqW.Close() // also ends a request or body write still in flight
+	<-c.done
 	c.writes.Wait()
-	if !isClosed(c.errDone) {
+}
+
+func (p *Process) retire() {
+	p.mu.Lock()
+	p.retiring = true
+	if !p.reaped {
+		_ = signalGroup(p.pid, syscall.SIGKILL)
+	}
+	p.mu.Unlock()
+	<-p.done
+	p.readers.Wait()
+	if !isTracked(p.pid) { // else the id now names a new child's group
+		proc.ReapGroup(p.pid, reapWithin)
+	}
+	_ = p.reqW.Close() // also ends a request or body write still in flight
+	p.writes.Wait()
+	_ = p.resR.Close()
+	if !isClosed(p.errDone) {
 		t := time.NewTimer(reapWithin)
 		select {
-		case <-c.errDone:
+		case <-p.errDone:
 		case <-t.C:
 		}
 		t.Stop()
 	}
-	_ = c.errR.Close() // unblocks the reader if a stray process holds the pipe
-	<-c.errDone
+	_ = p.errR.Close() // unblocks the reader if a stray process holds the pipe
+	<-p.errDone
 }

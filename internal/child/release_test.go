@@ -83,3 +83,69 @@ func childGoroutines() []string {
 	}
 	return out
 }
+
+// Retire, and Release of a job whose process was not kept, leave no
+// goroutine of the process behind, whatever it does: wait for a request,
+// run a later job, wait after a job nobody kept, or be gone already. The
+// handle of a job whose process was kept leaves the process alone. It
+// does not run in parallel, so that the children's goroutines it counts
+// are those of its own children.
+func TestRetireLeavesNoGoroutine(t *testing.T) {
+	if n := len(childGoroutines()); n > 0 {
+		t.Fatalf("%d goroutines of children before the test started", n)
+	}
+	var ps []process
+	first := func(req wire.Request) *child.Child {
+		t.Helper()
+		c, err := child.Spawn(req, child.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, identify(t, c.PID()))
+		waitDone(t, c)
+		return c
+	}
+	kept := func() (*child.Child, *child.Process) {
+		t.Helper()
+		c := first(wire.Request{Mode: wire.ModeRun, Job: "ok", Reuse: true})
+		p, ok := c.Keep()
+		if !ok {
+			t.Fatalf("Keep refused a job that ended with %+v", c.Result())
+		}
+		return c, p
+	}
+	_, waiting := kept()
+	keptJob, running := kept()
+	file := filepath.Join(t.TempDir(), "pid")
+	second := running.Send(wire.Request{Mode: wire.ModeRun, Job: "sleep", Message: wire.Message{Body: jobSpec{File: file}.body()}, Reuse: true}, nil)
+	readPIDs(t, file, 1)
+	keptJob.Release()
+	if isDone(second) || !ps[1].alive() {
+		t.Fatal("releasing a job whose process was kept ended the process")
+	}
+	notKept := first(wire.Request{Mode: wire.ModeRun, Job: "ok", Reuse: true})
+	_, gone := kept()
+	_ = syscall.Kill(gone.PID(), syscall.SIGKILL)
+	<-gone.Done()
+	late := gone.Send(wire.Request{Mode: wire.ModeRun, Job: "ok", Reuse: true}, nil)
+	waitDone(t, late)
+
+	waiting.Retire()
+	second.Release()
+	notKept.Release()
+	late.Release()
+	gone.Retire()
+	running.Retire() // retired already, by its job's Release
+	deadline := time.Now().Add(patience)
+	for left := childGoroutines(); len(left) > 0; left = childGoroutines() {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines of retired processes left:\n%s", strings.Join(left, "\n\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, p := range ps {
+		if s := p.state(); s != 0 {
+			t.Errorf("retired process %d left in state %q", p.pid, s)
+		}
+	}
+}

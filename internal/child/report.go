@@ -22,7 +22,7 @@ var (
 	// elsewhere).
 	ErrNotInJob = errors.New("sqsdispatch: checkpoints are recorded only with the context a job child gives its job")
 	// ErrJobReturned is returned once the job has returned: its result
-	// is the last thing its child reports.
+	// is the last thing reported for it.
 	ErrJobReturned = errors.New("sqsdispatch: the job has returned and can record no more checkpoints")
 	// ErrNotKept is returned when the job's context ended and the parent
 	// did not say soon after that it kept the checkpoint.
@@ -61,9 +61,12 @@ func Checkpoint(ctx context.Context, data []byte) error {
 // reporterKey is the context key under which a job finds its reporter.
 type reporterKey struct{}
 
-// reporter writes the frames of the result pipe: any number of
+// reporter writes one job's frames to the result pipe: any number of
 // checkpoints while the job runs, then the one result. Writes never
-// interleave.
+// interleave. Each job has a reporter of its own: once the result is
+// written, checkpoints made with this one are refused (ErrJobReturned),
+// even from a goroutine the job left running in a child that serves
+// another job.
 type reporter struct {
 	mu     sync.Mutex
 	w      *os.File
@@ -126,7 +129,8 @@ func (r *reporter) checkpoint(ctx context.Context, data []byte) error {
 	}
 }
 
-// answer records the parent's answers read from the request pipe.
+// answer records the parent's answers read from the request pipe
+// (inbox).
 func (r *reporter) answer(p []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -146,8 +150,11 @@ func (r *reporter) jobReturned() {
 	r.answered.Broadcast()
 }
 
-// report writes the result, cut to fit a frame, and returns the exit code.
-func (r *reporter) report(res wire.Result) int {
+// report writes the result, cut to fit a frame, and returns the exit code
+// the child exits with if this is its last result, and false when the
+// result could not be written. A last result closes the pipe; otherwise
+// the pipe stays open for the next job's frames.
+func (r *reporter) report(res wire.Result, last bool) (code int, ok bool) {
 	if res.Kind == wire.KindCheckpoint { // would not end the stream
 		res = wire.Result{Kind: wire.KindError, Error: "sqsdispatch: the job's runner returned a checkpoint as its result", Signal: res.Signal}
 	}
@@ -162,11 +169,13 @@ func (r *reporter) report(res wire.Result) int {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sqsdispatch: cannot report the job's result to the dispatcher: %v\n", err)
-		return ExitFailed
+		return ExitFailed, false
 	}
-	_ = r.w.Close()
+	if last {
+		_ = r.w.Close()
+	}
 	if res.Kind == wire.KindOK || res.Kind == wire.KindJobFinished {
-		return ExitOK
+		return ExitOK, true
 	}
-	return ExitFailed
+	return ExitFailed, true
 }

@@ -62,13 +62,13 @@ func TestCheckpointAfterTheJobReturnedIsRefused(t *testing.T) {
 			}
 			rep.jobReturned()
 			if tt.report {
-				rep.report(wire.Result{Kind: wire.KindOK})
+				rep.report(wire.Result{Kind: wire.KindOK}, true)
 			}
 			if err := Checkpoint(ctx, []byte("late")); !errors.Is(err, ErrJobReturned) {
 				t.Fatalf("late Checkpoint = %v; want ErrJobReturned", err)
 			}
 			if !tt.report {
-				rep.report(wire.Result{Kind: wire.KindOK})
+				rep.report(wire.Result{Kind: wire.KindOK}, true)
 			}
 			want := []wire.Result{{Kind: wire.KindCheckpoint, Checkpoint: []byte("early")}, {Kind: wire.KindOK}}
 			if got := frames(); !reflect.DeepEqual(got, want) {
@@ -96,8 +96,8 @@ func TestReportEndsTheStream(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rep, _, frames := reportPipe(t)
-			if code := rep.report(tt.res); code != tt.code {
-				t.Fatalf("exit code %d; want %d", code, tt.code)
+			if code, ok := rep.report(tt.res, true); code != tt.code || !ok {
+				t.Fatalf("exit code %d, written %v; want %d, written", code, ok, tt.code)
 			}
 			if got := frames(); !reflect.DeepEqual(got, []wire.Result{tt.want}) {
 				t.Fatalf("frames %+v; want %+v", got, tt.want)

@@ -3,22 +3,21 @@ package child
 import (
 	"bytes"
 	"errors"
-	"os"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
-// checkpoint is the latest checkpoint a child reported, and how many it
+// checkpoint is the latest checkpoint a job reported, and how many it
 // reported so far.
 type checkpoint struct {
 	data []byte
 	n    int
 }
 
-// Checkpoint returns the last checkpoint the child's job recorded (nil
-// when it recorded none, or an empty one) and how many it recorded so far.
-// Once Done is closed, every checkpoint the child wrote, even one it wrote
-// just before it was killed, has been counted (unless they were frozen).
+// Checkpoint returns the last checkpoint the job recorded (nil when it
+// recorded none, or an empty one) and how many it recorded so far. Once
+// Done is closed, every checkpoint the job wrote, even one it wrote just
+// before it was killed, has been counted (unless they were frozen).
 func (c *Child) Checkpoint() (data []byte, n int) {
 	c.ckptMu.Lock()
 	defer c.ckptMu.Unlock()
@@ -36,31 +35,57 @@ func (c *Child) FreezeCheckpoints() (data []byte, n int) {
 	return bytes.Clone(c.ckpt.data), c.ckpt.n
 }
 
-// readResult reads the frames the child reports: any number of
-// checkpoints, each answered on the request pipe, then its result. The
-// pipe keeps what the child wrote after the child is gone, so everything
-// it wrote is read before Done closes.
-func (c *Child) readResult(r *os.File) {
-	defer c.partDone()
-	defer r.Close()
+// readResult reads the frames the child reports for this job: any number
+// of checkpoints, each answered on the request pipe, then its result. It
+// reads nothing after the result: the pipe's next frames are the next
+// job's. The pipe keeps what the child wrote after the child is gone, so
+// everything it wrote is read before Done closes.
+func (c *Child) readResult() {
+	p := c.p
+	defer p.readers.Done()
 	for {
 		var res wire.Result
-		if err := wire.Read(r, &res); err != nil {
+		if err := wire.Read(p.resR, &res); err != nil {
 			if !errors.Is(err, wire.ErrNoFrame) {
-				c.warn("reading the child's result", err)
+				p.warn("reading the child's result", err)
 			}
+			c.mu.Lock()
+			c.readDone = true
+			c.maybeDone()
+			c.mu.Unlock()
 			return
 		}
 		if res.Kind != wire.KindCheckpoint {
-			c.res = &res
+			c.gotResult(&res)
 			return
 		}
 		// The checkpoint is stored before the child learns it is kept.
 		// The request's body, if any, was all written before the job ran.
 		if c.keepCheckpoint(res.Checkpoint) {
-			_, _ = c.reqW.Write([]byte{AnswerKept})
+			_, _ = p.reqW.Write([]byte{AnswerKept})
 		}
 	}
+}
+
+// gotResult records the job's result and, for a job after its process's
+// first or one whose process may live on, measures the process as the job
+// leaves it. When the process waits for another request, the job is over.
+func (c *Child) gotResult(res *wire.Result) {
+	c.mu.Lock()
+	reuse, seq := c.reuse, c.seq
+	c.mu.Unlock()
+	var end jobEnd
+	if reuse || seq > 1 {
+		end = measureEnd(c.p.pid)
+	}
+	lives := waitsAfter(reuse, res)
+	if lives {
+		c.p.detach(c)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.res, c.end, c.livesOn, c.readDone = res, end, lives, true
+	c.maybeDone()
 }
 
 // keepCheckpoint stores data unless checkpoints are frozen.

@@ -12,7 +12,8 @@ import (
 )
 
 // inlineWrite is the largest request written from the caller's goroutine:
-// a fresh pipe always takes this much (PIPE_BUF) without blocking.
+// a pipe the child keeps reading always takes this much (PIPE_BUF)
+// without blocking.
 const inlineWrite = 4096
 
 // bodyChunk is the size of the one buffer through which SendBody copies a
@@ -20,20 +21,25 @@ const inlineWrite = 4096
 const bodyChunk = 64 << 10
 
 // Send hands a waiting child its request, stamped with this build's
-// wire.Magic and wire.Version; call it once. From then on log (nil: raw
-// copies to os.Stderr) receives the child's stderr lines. The write does
-// not block the caller. A request that cannot be encoded closes the
-// child's lifeline, so the child ends rather than waits.
+// wire.Magic and wire.Version; call it once, on the handle Start returned
+// (Process.Send sends a kept process its next job). From then on log
+// (nil: raw copies to os.Stderr) receives the child's stderr lines. The
+// write does not block the caller. A request that cannot be encoded
+// closes the child's lifeline, so the child ends rather than waits.
 func (c *Child) Send(req wire.Request, log *zap.Logger) {
 	frame, ok := c.prepare(req, log)
-	if !ok {
+	if !ok || !c.p.beginWrite(c) {
 		return
 	}
 	if len(frame) <= inlineWrite {
-		c.write(frame)
+		defer c.p.endWrite(c)
+		c.p.write(frame)
 		return
 	}
-	c.writes.Go(func() { c.write(frame) })
+	go func() {
+		defer c.p.endWrite(c)
+		c.p.write(frame)
+	}()
 }
 
 // SendBody is Send for a request whose message body is streamed after it:
@@ -49,33 +55,44 @@ func (c *Child) Send(req wire.Request, log *zap.Logger) {
 func (c *Child) SendBody(req wire.Request, body io.Reader, size int64, log *zap.Logger) {
 	req.Message.Body, req.BodyFollows, req.BodySize = "", true, size
 	frame, ok := c.prepare(req, log)
-	if !ok {
+	if !ok || !c.p.beginWrite(c) {
 		return
 	}
-	c.writes.Go(func() { c.writeBody(frame, body, size) })
+	go func() {
+		defer c.p.endWrite(c)
+		c.p.writeBody(frame, body, size)
+	}()
 }
 
-// prepare stamps and encodes req, and makes log receive the child's
-// stderr; it reports false, having closed the lifeline, when req cannot
-// be encoded.
+// prepare stamps and encodes req, makes log receive the child's stderr
+// and, for a job after the process's first, takes the measures its Usage
+// starts from; it reports false, having closed the lifeline, when req
+// cannot be encoded.
 func (c *Child) prepare(req wire.Request, log *zap.Logger) ([]byte, bool) {
+	p := c.p
 	req.Magic, req.Version = wire.Magic, wire.Version
-	c.setLog(log)
+	p.setLog(log)
+	seq := int(p.jobs.Add(1))
+	var cpu0 cpuTimes
+	if seq > 1 { // the process waits: nothing of it runs meanwhile
+		cpu0 = readCPU(p.pid)
+		resetPeak(p.pid)
+	}
 	c.mu.Lock()
-	c.started = time.Now()
+	c.started, c.seq, c.reuse, c.cpu0 = time.Now(), seq, req.Reuse, cpu0
 	c.mu.Unlock()
 	frame, err := wire.Frame(req)
 	if err != nil {
-		c.warn("encoding the request for the child", err)
-		_ = c.reqW.Close()
+		p.warn("encoding the request for the child", err)
+		_ = p.reqW.Close()
 		return nil, false
 	}
 	return frame, true
 }
 
-func (c *Child) write(frame []byte) bool {
-	if _, err := c.reqW.Write(frame); err != nil {
-		c.warn("sending the request to the child", err)
+func (p *Process) write(frame []byte) bool {
+	if _, err := p.reqW.Write(frame); err != nil {
+		p.warn("sending the request to the child", err)
 		return false
 	}
 	return true
@@ -84,15 +101,15 @@ func (c *Child) write(frame []byte) bool {
 // writeBody writes the request's frame, then size bytes of body through
 // one small buffer. A body that fails or ends short closes the lifeline:
 // the child, still reading its request, refuses to run.
-func (c *Child) writeBody(frame []byte, body io.Reader, size int64) {
-	if !c.write(frame) {
+func (p *Process) writeBody(frame []byte, body io.Reader, size int64) {
+	if !p.write(frame) {
 		return
 	}
 	buf := make([]byte, min(size, bodyChunk))
 	for sent := int64(0); sent < size; {
 		n, err := body.Read(buf[:min(int64(len(buf)), size-sent)])
 		if n > 0 {
-			if !c.write(buf[:n]) {
+			if !p.write(buf[:n]) {
 				return
 			}
 			sent += int64(n)
@@ -105,8 +122,8 @@ func (c *Child) writeBody(frame []byte, body io.Reader, size int64) {
 		case err == nil:
 			continue
 		}
-		c.warn("reading the message body for the child", err)
-		_ = c.reqW.Close()
+		p.warn("reading the message body for the child", err)
+		_ = p.reqW.Close()
 		return
 	}
 }

@@ -26,9 +26,9 @@ func TestClosingTheRequestPipeEndsABlockedBodyCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	c := &Child{reqW: w}
-	c.warnLog.Store(zap.NewNop())
-	c.writes.Go(func() { c.writeBody([]byte("frame"), io.Reader(endless{}), 1<<40) })
+	p := &Process{reqW: w}
+	p.warnLog.Store(zap.NewNop())
+	p.writes.Go(func() { p.writeBody([]byte("frame"), io.Reader(endless{}), 1<<40) })
 	deadline := time.Now().Add(30 * time.Second)
 	for !blockedInWrite() {
 		if time.Now().After(deadline) {
@@ -38,7 +38,7 @@ func TestClosingTheRequestPipeEndsABlockedBodyCopy(t *testing.T) {
 	}
 	_ = w.Close()
 	ended := make(chan struct{})
-	go func() { c.writes.Wait(); close(ended) }()
+	go func() { p.writes.Wait(); close(ended) }()
 	select {
 	case <-ended:
 	case <-time.After(30 * time.Second):
@@ -51,7 +51,7 @@ func TestClosingTheRequestPipeEndsABlockedBodyCopy(t *testing.T) {
 func blockedInWrite() bool {
 	buf := make([]byte, 1<<20)
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*Child).writeBody") {
+		if strings.Contains(g, "[IO wait") && strings.Contains(g, "(*Process).writeBody") {
 			return true
 		}
 	}

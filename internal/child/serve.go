@@ -2,6 +2,7 @@ package child
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -41,15 +42,23 @@ func IsChild() bool {
 // (ExitRefused, with a message on stderr) when run is nil, when it was
 // started by hand, by a different build, or got no whole request within
 // HandshakeTimeout.
+//
+// When the request has wire.Request.Reuse, the child then waits (again
+// within HandshakeTimeout) for its next request on the same pipes, unless
+// the job panicked or a stop signal (SIGTERM, SIGHUP) reached it: such a
+// child exits after its report. A stop signal that comes while the child
+// waits ends it by that signal.
 func Serve(run Runner) int {
 	d := armDeath() // first of all: from here on the parent's death kills the group
 	proc.NameAfter(os.Args[0])
 	version, isChild := os.LookupEnv(wire.EnvChild)
 	_ = os.Unsetenv(wire.EnvChild) // the job's own subprocesses are not children of ours
+	_, customProcs := os.LookupEnv("GOMAXPROCS")
 	if os.Getenv(envStartProcs) != "" {
 		_ = os.Unsetenv("GOMAXPROCS")
 		_ = os.Unsetenv(envStartProcs)
 		runtime.SetDefaultGOMAXPROCS()
+		customProcs = false
 	}
 	switch {
 	case !isChild:
@@ -64,22 +73,56 @@ func Serve(run Runner) int {
 		return refuse(notByHand, err)
 	}
 	_ = proc.BecomeSubreaper() // the job's orphans come to us, to be killed and reaped
-	req, err := readRequest(reqPipe)
-	if err != nil {
-		return refuse("%v", err)
+	stops := watchStops()
+	in := newInbox(reqPipe, d.die)
+	go in.run()
+	mark := newMarker()
+	procs := runtime.GOMAXPROCS(0)
+	for first := true; ; first = false {
+		req, code, ok := in.next(first, stops)
+		if !ok {
+			return code
+		}
+		d.guard(req.GuardPGID)
+		rep := newReporter(resPipe)
+		in.serve(rep)
+		res := serveRequest(d, run, req, rep, stops, mark)
+		d.drop() // a guarded job that had returned was resumed, not killed: it is guarded no more
+		in.serve(nil)
+		last := !waitsAfter(req.Reuse, &res)
+		if code, ok := rep.report(res, last); last || !ok {
+			return code
+		}
+		if runtime.GOMAXPROCS(0) != procs { // the job changed it: the next one gets what this one got
+			if customProcs {
+				runtime.GOMAXPROCS(procs)
+			} else {
+				runtime.SetDefaultGOMAXPROCS()
+			}
+		}
 	}
-	d.guard(req.GuardPGID)
-	rep := newReporter(resPipe)
-	go d.lifeline(reqPipe, rep.answer)
-	return rep.report(serveRequest(d, run, req, rep))
 }
+
+// waitsAfter reports whether a child that reports res for a request with
+// reuse waits for another request rather than exiting: not after a panic,
+// nor once a stop signal reached the job. The parent decides alike what a
+// result it reads means.
+func waitsAfter(reuse bool, res *wire.Result) bool {
+	return reuse && res.Kind != wire.KindPanic && res.Signal == 0
+}
+
+// errJobOver ends a job's context once the job has returned.
+var errJobOver = errors.New("sqsdispatch: the job has returned")
 
 // serveRequest runs req and then makes sure that nothing the job started
 // is left: the guarded job's group and this process's descendants. A job
-// (not a cleanup) finds rep in its context, to record checkpoints with.
-func serveRequest(d *death, run Runner, req *wire.Request, rep *reporter) wire.Result {
-	ctx, stopped := watchStops()
+// (not a cleanup) finds rep in its context, to record checkpoints with;
+// its context ends when it returns, or when a stop signal comes.
+func serveRequest(d *death, run Runner, req *wire.Request, rep *reporter, stops *stopWatch, mark *marker) wire.Result {
+	ctx, end := context.WithCancelCause(stops.ctx)
+	defer end(errJobOver)
 	if req.Mode == wire.ModeRun {
+		mark.jobRuns()
 		ctx = context.WithValue(ctx, reporterKey{}, rep)
 	}
 	// The job is suspended only now that an armed guardian lives. A job
@@ -100,13 +143,13 @@ func serveRequest(d *death, run Runner, req *wire.Request, rep *reporter) wire.R
 	res := runSafely(ctx, run, req)
 	if req.Mode == wire.ModeRun {
 		rep.jobReturned()
-		_ = syscall.Close(markerFD) // the job has returned
+		mark.jobDone() // the job has returned
 	}
 	// After the first cleanup try the job is killed in every case: success
 	// leaves nothing of it; a failure is retried without it.
 	d.unguard()
 	proc.KillDescendants()
-	if s := stopped(); s != 0 {
+	if s := stops.signal(); s != 0 {
 		res.Signal = int(s)
 	}
 	return res

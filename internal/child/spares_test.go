@@ -2,6 +2,7 @@ package child_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/clock"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
 func TestSparesAreReplacedWhenStaleAndReleasedByRun(t *testing.T) {
@@ -71,4 +73,30 @@ func TestSparesAreReplacedWhenStaleAndReleasedByRun(t *testing.T) {
 		t.Fatal("Run released a spare that had been taken")
 	default:
 	}
+}
+
+// A spare taken runs its job like any child, and its process can be kept
+// for the next job like any other.
+func TestTakenSpareCanBeKept(t *testing.T) {
+	t.Parallel()
+	sp := child.NewSpares(1, time.Minute, child.Options{Log: zaptest.NewLogger(t)}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sp.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "a spare", func() bool { return len(sp.PIDs()) == 1 })
+	c := sp.Take()
+	if c == nil {
+		t.Fatal("Take returned no spare while one waited")
+	}
+	t.Cleanup(c.Release)
+	self := identify(t, c.PID())
+	c.Send(reused("pid", jobSpec{}), zaptest.NewLogger(t))
+	livesOn(t, c, wire.KindOK)
+	p := keep(t, c)
+	if r := livesOn(t, sendNext(t, p, reused("pid", jobSpec{})), wire.KindOK); r.Error != fmt.Sprintf("%d:%d", self.pid, self.start) {
+		t.Fatalf("the next job ran in %q; want the spare's process %v", r.Error, self)
+	}
+	p.Retire()
+	waitDead(t, "the kept spare", self)
 }

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
@@ -21,7 +19,7 @@ import (
 const envStartProcs = "SQSDISPATCH_START_PROCS"
 
 // Spawn starts a child and sends it req, its stderr lines tagged by
-// opts.Log.
+// opts.Log, and returns the handle of that job.
 func Spawn(req wire.Request, opts Options) (*Child, error) {
 	c, err := Start(opts)
 	if err != nil {
@@ -31,12 +29,12 @@ func Spawn(req wire.Request, opts Options) (*Child, error) {
 	return c, nil
 }
 
-// Start starts a child that waits for its request (Send). The child runs
-// this binary with this process's arguments and environment, plus the
-// marker that makes it a child; it leads a process group of its own.
-// On Linux it is started from an OS thread that stays locked until the
-// child is reaped, since the kernel sends it proc.DeathSignal when that
-// thread ends.
+// Start starts a child that waits for its request (Send), and returns
+// the handle of its first job. The child runs this binary with this
+// process's arguments and environment, plus the marker that makes it a
+// child; it leads a process group of its own. On Linux it is started from
+// an OS thread that stays locked until the child is reaped, since the
+// kernel sends it proc.DeathSignal when that thread ends.
 func Start(opts Options) (*Child, error) {
 	if IsChild() {
 		return nil, ErrInChild
@@ -71,21 +69,24 @@ func Start(opts Options) (*Child, error) {
 		ExtraFiles:  []*os.File{reqR, resW, marker},
 		SysProcAttr: proc.SysProcAttr(),
 	}
-	c := &Child{done: make(chan struct{}), reqW: reqW, errR: errR, errDone: make(chan struct{}),
+	p := &Process{done: make(chan struct{}), reqW: reqW, resR: resR, errR: errR, errDone: make(chan struct{}),
 		stderr: tail{max: stderrTailBytes}, started: time.Now(), pidKey: cmp.Or(opts.PIDKey, "pid")}
-	c.pending.Store(2)
+	c := newChild(p)
+	c.started = p.started
+	p.cur = c
 	started := make(chan error, 1)
-	go c.run(cmd, started)
+	go p.run(cmd, started)
 	err = <-started
 	closeAll(reqR, resW, errW)
 	if err != nil {
 		closeAll(reqW, resR, errR)
 		return nil, fmt.Errorf("sqsdispatch: start child: %w", err)
 	}
-	c.pid = cmd.Process.Pid
-	c.setLog(opts.Log)
-	go c.readResult(resR)
-	go c.forwardStderr()
+	p.pid = cmd.Process.Pid
+	p.setLog(opts.Log)
+	p.readers.Add(1)
+	go c.readResult()
+	go p.forwardStderr()
 	return c, nil
 }
 
@@ -94,7 +95,8 @@ func Start(opts Options) (*Child, error) {
 // the group's id cannot be reused while the leader is unreaped, and
 // nothing the job started may run on after it (a leader killed by the OOM
 // killer would otherwise leave its processes running through the cleanup).
-func (c *Child) run(cmd *exec.Cmd, started chan<- error) {
+// The job that holds the process then ends.
+func (p *Process) run(cmd *exec.Cmd, started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := startTracked(cmd); err != nil {
@@ -103,37 +105,32 @@ func (c *Child) run(cmd *exec.Cmd, started chan<- error) {
 	}
 	started <- nil
 	pid := cmd.Process.Pid
+	var job *Child
+	reaped := func() { // p.mu is held
+		p.reaped, p.state = true, cmd.ProcessState
+		job, p.cur = p.cur, nil
+	}
 	waited, err := proc.WaitExited(pid)
 	if waited {
 		if err == nil {
 			_ = signalGroup(pid, syscall.SIGKILL)
 		}
-		c.mu.Lock() // the leader exited: reaping it is immediate
+		p.mu.Lock() // the leader exited: reaping it is immediate
 		_ = cmd.Wait()
-		c.reaped = true
-		c.mu.Unlock()
+		reaped()
+		p.mu.Unlock()
 	} else {
 		_ = cmd.Wait()
-		c.mu.Lock()
-		c.reaped = true
-		c.mu.Unlock()
+		p.mu.Lock()
+		reaped()
+		p.mu.Unlock()
 		_ = signalGroup(pid, syscall.SIGKILL) // at once, before the id can be reused
 	}
 	untrack(pid)
-	c.state = cmd.ProcessState
-	c.partDone()
-}
-
-// setLog makes log (nil: raw copies) receive the child's stderr lines.
-func (c *Child) setLog(log *zap.Logger) {
-	if log == nil {
-		c.lineLog.Store(nil)
-		c.warnLog.Store(zap.NewNop())
-		return
+	close(p.done)
+	if job != nil {
+		job.exited(cmd.ProcessState)
 	}
-	log = log.With(zap.Int(c.pidKey, c.pid))
-	c.lineLog.Store(log)
-	c.warnLog.Store(log)
 }
 
 // childEnv is the parent's environment plus the child marker. Unless the

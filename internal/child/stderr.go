@@ -16,14 +16,14 @@ const (
 
 // forwardStderr passes on each line the child writes to its stderr and
 // keeps a tail of it for errors. Lines longer than 4 KiB are split.
-func (c *Child) forwardStderr() {
-	defer close(c.errDone)
-	r := bufio.NewReaderSize(c.errR, stderrLineBytes)
+func (p *Process) forwardStderr() {
+	defer close(p.errDone)
+	r := bufio.NewReaderSize(p.errR, stderrLineBytes)
 	for {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
-			c.stderr.write(line)
-			if log := c.lineLog.Load(); log != nil {
+			p.stderr.write(line)
+			if log := p.lineLog.Load(); log != nil {
 				log.Info("child stderr", zap.String("line", string(trimNewline(line)))) // a copy: line is reused
 			} else {
 				_, _ = os.Stderr.Write(line)

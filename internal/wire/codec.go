@@ -198,6 +198,7 @@ func (r Request) MarshalBinary() ([]byte, error) {
 	e.int(int64(r.GuardPGID))
 	e.bool(r.BodyFollows)
 	e.int(r.BodySize)
+	e.bool(r.Reuse)
 	if err := r.checkBody(); err != nil {
 		return nil, err
 	}
@@ -261,6 +262,7 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 	}
 	r.GuardPGID = int(d.int())
 	r.BodyFollows, r.BodySize = d.bool(), d.int()
+	r.Reuse = d.bool()
 	if err := d.end(); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ func sampleRequest() Request {
 			}},
 		Cause:     &Cause{Signal: 15, Reason: "stopping", ChildRunning: true, Attempt: 2, Checkpoint: []byte{0, 'c', 255}},
 		GuardPGID: 4242,
+		Reuse:     true,
 	}
 }
 
@@ -58,6 +59,7 @@ func TestRequestRoundTripsEveryField(t *testing.T) {
 		{"empty body that follows the frame", func() Request { r := sampleBodyRequest(); r.BodySize = 0; return r }()},
 		{"cause without a checkpoint", func() Request { r := sampleRequest(); r.Cause.Checkpoint = nil; return r }()},
 		{"no cause", func() Request { r := sampleRequest(); r.Cause = nil; return r }()},
+		{"not reused", func() Request { r := sampleRequest(); r.Reuse = false; return r }()},
 		{"cause with a checkpoint at the limit", func() Request {
 			r := sampleRequest()
 			r.Cause.Checkpoint = bytes.Repeat([]byte{9}, MaxCheckpointBytes)
@@ -112,10 +114,11 @@ func requestWithBody(body string, follows bool, size int64) []byte {
 	r := sampleRequest()
 	r.Message.Body = body
 	b, _ := r.MarshalBinary()
-	b = b[:len(b)-2] // BodyFollows false, BodySize 0: one byte each
+	b = b[:len(b)-3] // BodyFollows false, BodySize 0, Reuse: one byte each
 	e := encoder{b: b}
 	e.bool(follows)
 	e.int(size)
+	e.bool(r.Reuse)
 	return e.b
 }
 
@@ -143,6 +146,7 @@ func requestWithCauseCheckpoint(n int) []byte {
 	e.int(0)      // guard
 	e.bool(false) // body follows
 	e.int(0)      // body size
+	e.bool(false) // reuse
 	return e.b
 }
 
@@ -273,7 +277,7 @@ func zeroEntries(attributes bool, n, surplus int) []byte {
 	if attributes {
 		b = append(b, 0) // no message attributes
 	}
-	return append(b, 0, 0, 0, 0) // no cause, no guard, no body follows, body size 0
+	return append(b, 0, 0, 0, 0, 0) // no cause, no guard, no body follows, body size 0, no reuse
 }
 
 func TestDecodeBoundsCountsByBytesLeft(t *testing.T) {
@@ -435,6 +439,34 @@ func FuzzResultDecode(f *testing.F) {
 			t.Fatalf("re-encoded result differs (%v): %+v %+v", err, r, again)
 		}
 	})
+}
+
+// Reuse is the request's last field: a request that ends before it (as
+// the previous version's did) does not decode, and its byte decodes as
+// set exactly when it is non-zero.
+func TestReuseIsTheLastField(t *testing.T) {
+	t.Parallel()
+	full := mustMarshal(t, sampleRequest())
+	tests := []struct {
+		name    string
+		frame   []byte
+		want    bool
+		wantErr error
+	}{
+		{"reused", full, true, nil},
+		{"not reused", append(append([]byte{}, full[:len(full)-1]...), 0), false, nil},
+		{"cut before the reuse byte", full[:len(full)-1], false, errShort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r Request
+			err := r.UnmarshalBinary(tt.frame)
+			if !errors.Is(err, tt.wantErr) || err == nil && r.Reuse != tt.want {
+				t.Fatalf("Reuse = %v, err = %v; want %v, %v", r.Reuse, err, tt.want, tt.wantErr)
+			}
+		})
+	}
 }
 
 func TestAnotherVersionIsReportedNotMisread(t *testing.T) {

@@ -7,7 +7,8 @@
 // message's body as raw bytes (Request.BodyFollows), so that a body larger
 // than a frame reaches the child without being held whole by the parent.
 // A child writes any number of checkpoint frames (KindCheckpoint) while its
-// job runs, then its one final result.
+// job runs, then its one final result. A request with Reuse asks the child
+// to wait, once it has reported, for its next request on the same pipes.
 package wire
 
 import (
@@ -21,7 +22,7 @@ import (
 // Version is the protocol version. A child refuses a request whose version
 // differs, so a parent and a child built from different sources never
 // misread each other.
-const Version = 3
+const Version = 4
 
 // Magic opens every request; a child that does not read it first refuses.
 const Magic = "sqsdispatch-child"
@@ -91,6 +92,10 @@ type Request struct {
 	// BodySize is the length of the body that follows the frame; it is 0
 	// unless BodyFollows is set.
 	BodySize int64
+	// Reuse says that after reporting this job's result the child waits
+	// for another request instead of exiting, unless the job panicked or a
+	// stop signal reached it (the child then exits after its report).
+	Reuse bool
 }
 
 // Result kinds.
