@@ -15,12 +15,12 @@
 // (with the reason), given back (with its visibility) or left in flight,
 // with the error the dispatcher reported. [StopWhen] and [StopAfter] stop
 // the dispatcher while the job runs, as a stop signal would, so that the
-// job's Cleanup runs. The test binary's TestMain must call
-// sqsdispatch.Init first:
+// job's Cleanup runs. The jobs run in child processes of the test binary,
+// so its TestMain hands the service's registry to [Main], which calls
+// sqsdispatch.Init first (in a job child it runs the job and exits):
 //
 //	func TestMain(m *testing.M) {
-//		sqsdispatch.Init(registry())
-//		os.Exit(m.Run())
+//		sqsdispatchtest.Main(m, registry())
 //	}
 //
 //	func TestResizeRejectsGIF(t *testing.T) {

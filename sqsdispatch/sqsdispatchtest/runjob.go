@@ -121,16 +121,12 @@ func (o Outcome) String() string {
 // MaxReceiveCountDefault unless MaxReceiveCount says otherwise.
 //
 // The children are the test binary itself, so its TestMain must call
-// sqsdispatch.Init first, with a registry that holds the same jobs:
+// sqsdispatch.Init first, with a registry that holds the same jobs; Main
+// does that, and spares the children the race detector's second at exit:
 //
 //	func TestMain(m *testing.M) {
-//		sqsdispatch.Init(registry())
-//		os.Exit(m.Run())
+//		sqsdispatchtest.Main(m, registry())
 //	}
-//
-// Under the race detector every process sleeps a second when it exits;
-// setting GORACE=atexit_sleep_ms=0 in TestMain before m.Run spares the
-// children that second.
 //
 // The error is RunJob's own, returned before the job runs: a Config that
 // New refuses, an empty Body, a Checkpoint over

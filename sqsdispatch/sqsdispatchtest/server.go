@@ -2,10 +2,14 @@ package sqsdispatchtest
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
 )
 
 // Bounds of the test helpers that wait for the server.
@@ -36,8 +40,17 @@ type Queue struct {
 // server of its own, with no queues. The first start installs the server
 // once per user, as StartLocalServer says. When the server cannot be
 // installed or started, StartServer fails the test: it never skips it.
+//
+// In a job child of a test binary whose TestMain did not call
+// sqsdispatch.Init first (see Main), StartServer prints why and exits with
+// code 2 instead of starting a server for every child.
 func StartServer(tb testing.TB) *Server {
 	tb.Helper()
+	if child.IsChild() {
+		fmt.Fprintln(os.Stderr, "sqsdispatchtest: StartServer in a job child: the test binary's TestMain did not call "+
+			"sqsdispatch.Init first, so its job children run the tests; use sqsdispatchtest.Main(m, registry) in TestMain")
+		os.Exit(2)
+	}
 	ctx, cancel := context.WithTimeout(tb.Context(), serverStartTimeout)
 	defer cancel()
 	local, err := StartLocalServer(ctx)
