@@ -24,7 +24,7 @@
 // With "send" first, it sends one message to a queue of the running
 // server instead, and prints its ID:
 //
-//	go run github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest/cmd/localsqs send -queue jobs -attr job=report '{"id":42}'
+//	go run github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest/cmd/localsqs send -queue jobs -attr job=report '{"id":"42"}'
 package main
 
 import (
