@@ -162,17 +162,6 @@ func (s *Server) Close() {
 // Exited is closed once the server has exited, after Close or by itself.
 func (s *Server) Exited() <-chan struct{} { return s.exited }
 
-// ExitReport says how the server exited and what it last wrote to its
-// standard error. It is meant for after Exited is closed.
-func (s *Server) ExitReport() string {
-	select {
-	case <-s.exited:
-		return fmt.Sprintf("%s\n%s", s.cmd.ProcessState, s.stderr)
-	default:
-		return "running"
-	}
-}
-
 // PID is the server process's pid.
 func (s *Server) PID() int { return s.cmd.Process.Pid }
 
