@@ -1,10 +1,12 @@
 // Command quickstart runs sqsdispatch end to end against a local
-// SQS-compatible server that it starts itself: no AWS account needed.
+// SQS-compatible server that it starts itself: no AWS account needed, and
+// nothing to configure.
 //
 // It creates a queue with a dead-letter queue, sends three messages (one
 // succeeds, one fails permanently, one runs longer than its visibility
 // timeout and is kept invisible by the heartbeat) and prints what happened
-// to each.
+// to each. It uses the public API only, so it can be copied into a module
+// of your own as it stands.
 //
 //	go run ./examples/quickstart
 package main
@@ -14,16 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
 func registry() *sqsdispatch.Registry {
@@ -57,38 +53,32 @@ func main() {
 }
 
 func run(reg *sqsdispatch.Registry) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // the first run installs the server
 	defer cancel()
-	fmt.Println("starting a local SQS-compatible server (fauxqs; installed into .tools on first use)...")
-	srv, err := fauxqs.Start(ctx)
+	fmt.Println("starting a local SQS-compatible server (fauxqs; installed with npm on first use, once per user)...")
+	srv, err := sqsdispatchtest.StartLocalServer(ctx)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	client, err := srv.Client(ctx)
-	if err != nil {
-		return err
-	}
-	q, err := fauxqs.CreateQueues(ctx, client, fauxqs.QueueSpec{Name: "quickstart", MaxReceiveCount: 3})
+	q, err := srv.CreateQueue(ctx, "quickstart", sqsdispatchtest.MaxReceiveCount(3))
 	if err != nil {
 		return err
 	}
 	fmt.Println("queue:", q.URL)
 
 	for _, m := range []struct{ job, body string }{{"greet", "world"}, {"validate", "order-42"}, {"resize", "cat.jpg"}} {
-		_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(m.body),
-			MessageAttributes: map[string]types.MessageAttributeValue{
-				"job": {DataType: aws.String("String"), StringValue: aws.String(m.job)}}})
-		if err != nil {
+		if _, err := srv.Send(ctx, q.URL, sqsdispatchtest.Message{Body: m.body,
+			Attributes: map[string]sqsdispatch.MessageAttribute{"job": {DataType: "String", StringValue: m.job}}}); err != nil {
 			return err
 		}
 	}
 
 	d, err := sqsdispatch.New(sqsdispatch.Config{
-		Client:            client,
+		Client:            srv.Client(),
 		QueueURL:          q.URL,
 		Registry:          reg,
-		Route:             func(m *sqsdispatch.Message) (string, error) { return m.MessageAttributes["job"].StringValue, nil },
+		Route:             sqsdispatch.RouteByAttribute("job"),
 		VisibilityTimeout: 2 * time.Second,
 		WaitTime:          time.Second,
 	})
@@ -108,7 +98,17 @@ func run(reg *sqsdispatch.Registry) error {
 		done++
 		fmt.Printf("  message %d: %s after %s\n", done, describe(err), time.Since(start).Round(time.Millisecond))
 	}
-	return report(ctx, client, q)
+
+	if err := srv.WaitEmpty(ctx, q.URL); err != nil {
+		return err
+	}
+	dl, err := srv.WaitDeadLetter(ctx, q.DLQURL)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("the queue is empty; the dead-letter queue held %q (job %s, reason: %s)\n", dl.Body, dl.Job, dl.Reason)
+	fmt.Println("3 messages processed locally")
+	return nil
 }
 
 func describe(err error) string {
@@ -121,17 +121,4 @@ func describe(err error) string {
 	default:
 		return "failed: " + err.Error()
 	}
-}
-
-func report(ctx context.Context, client *sqs.Client, q fauxqs.Queues) error {
-	for _, url := range []string{q.URL, q.DLQURL} {
-		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
-		if err != nil {
-			return err
-		}
-		n, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
-		fmt.Printf("%s now holds %d message(s)\n", url[strings.LastIndexByte(url, '/')+1:], n)
-	}
-	return nil
 }

@@ -18,14 +18,11 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
-// The jobs run in child processes of this test binary, so Init comes
-// first: in a child it runs the job and exits.
+// The jobs run in child processes of this test binary: Main calls
+// sqsdispatch.Init first (in a child it runs the job and exits), then runs
+// the tests.
 func TestMain(m *testing.M) {
-	sqsdispatch.Init(registry())
-	// Under -race every process sleeps a second at exit; the job
-	// children need not.
-	os.Setenv("GORACE", "atexit_sleep_ms=0")
-	os.Exit(m.Run())
+	sqsdispatchtest.Main(m, registry())
 }
 
 // runJob runs the job named job on body, as the service would, and returns

@@ -1,12 +1,10 @@
 package fauxqs
 
-import (
-	"os/exec"
-	"syscall"
-)
+import "syscall"
 
-// setDeathSignal makes the kernel kill the server when this process dies,
-// even by SIGKILL.
-func setDeathSignal(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+// sysProcAttr starts the server in a process group of its own (a Ctrl-C
+// in the terminal reaches this process, which stops the server in order)
+// and makes the kernel kill it when the thread that started it ends.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

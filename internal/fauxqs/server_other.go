@@ -2,9 +2,9 @@
 
 package fauxqs
 
-import "os/exec"
+import "syscall"
 
-// setDeathSignal does nothing where there is no parent-death signal: the
-// server still exits when its standard input closes, which happens when
-// this process dies.
-func setDeathSignal(*exec.Cmd) {}
+// sysProcAttr starts the server in a process group of its own. There is no
+// parent-death signal here: the server exits when its standard input
+// closes, which happens when this process dies.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }

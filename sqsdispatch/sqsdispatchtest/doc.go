@@ -2,7 +2,9 @@
 // one job the way the dispatcher does and reports the message's fate
 // ([RunJob]), provides an in-memory Amazon SQS client so that a whole
 // dispatcher can run without a server ([Client]), and starts a local
-// SQS-compatible server for integration tests ([StartServer]).
+// SQS-compatible server for integration tests ([StartServer]) and for
+// programs ([StartLocalServer], and the command localsqs, which runs one
+// for a service started by hand).
 //
 // # Running one job
 //
@@ -13,12 +15,12 @@
 // (with the reason), given back (with its visibility) or left in flight,
 // with the error the dispatcher reported. [StopWhen] and [StopAfter] stop
 // the dispatcher while the job runs, as a stop signal would, so that the
-// job's Cleanup runs. The test binary's TestMain must call
-// sqsdispatch.Init first:
+// job's Cleanup runs. The jobs run in child processes of the test binary,
+// so its TestMain hands the service's registry to [Main], which calls
+// sqsdispatch.Init first (in a job child it runs the job and exits):
 //
 //	func TestMain(m *testing.M) {
-//		sqsdispatch.Init(registry())
-//		os.Exit(m.Run())
+//		sqsdispatchtest.Main(m, registry())
 //	}
 //
 //	func TestResizeRejectsGIF(t *testing.T) {
@@ -35,9 +37,34 @@
 //
 // # A local server
 //
-// [StartServer] installs (once, with npm) and starts fauxqs, an
+// [StartServer] installs (once per user, with npm) and starts fauxqs, an
 // SQS-compatible server, for the length of a test; [Server.CreateQueue]
-// creates queues on it with an optional dead-letter queue.
+// creates queues on it with an optional dead-letter queue,
+// [Server.Send] sends a [Message] to one, [Server.WaitDeadLetter] reads
+// what a dispatcher moved to a dead-letter queue, with the reason, and
+// [Server.WaitEmpty] waits until a queue holds no message:
+//
+//	func TestResizeDeadLettersAGIF(t *testing.T) {
+//		srv := sqsdispatchtest.StartServer(t)
+//		q := srv.CreateQueue(t, "images", sqsdispatchtest.MaxReceiveCount(3))
+//		srv.Send(t, q.URL, sqsdispatchtest.Message{Body: "cat.gif"})
+//		d, err := sqsdispatch.New(sqsdispatch.Config{Client: srv.Client(), QueueURL: q.URL,
+//			Registry: registry(), Job: "resize"})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		d.DispatchOne(t.Context())
+//		if dl := srv.WaitDeadLetter(t, q.DLQURL); !strings.Contains(dl.Reason, "GIF") {
+//			t.Errorf("dead-letter reason %q", dl.Reason)
+//		}
+//		srv.WaitEmpty(t, q.URL)
+//	}
+//
+// [StartLocalServer] starts the same server for a program, such as the
+// quick start, with a context instead of a test, and [LocalServer.Close]
+// stops it. The server is installed into $SQSDISPATCH_TOOLS_DIR, else
+// into sqsdispatch/tools in the user's cache folder, which every module
+// and program shares; removing that folder removes it.
 //
 // # The in-memory client
 //

@@ -30,6 +30,42 @@ func TestRunJobContinuesFromACheckpoint(t *testing.T) {
 	}
 }
 
+// Message.Runs makes the message a later run of its job: the job sees the
+// run count, and a count past the queue's maxReceiveCount is
+// dead-lettered without running the job.
+func TestRunJobRuns(t *testing.T) {
+	t.Parallel()
+	full := strings.Repeat("c", sqsdispatch.MaxCheckpointBytes)
+	tests := []struct {
+		name       string
+		msg        sqsdispatchtest.Message
+		wantReason string // the start of the dead-letter reason
+	}{
+		{name: "a first run by default", msg: sqsdispatchtest.Message{Body: "x"},
+			wantReason: `runs=1 receives=1 checkpoint=""`},
+		{name: "a resumed second run", msg: sqsdispatchtest.Message{Body: "x", Checkpoint: []byte("4"), Runs: 2},
+			wantReason: `runs=2 receives=1 checkpoint="4"`},
+		{name: "a later run without a checkpoint", msg: sqsdispatchtest.Message{Body: "x", ReceiveCount: 2, Runs: 4},
+			wantReason: `runs=4 receives=2 checkpoint=""`},
+		{name: "a checkpoint as large as a job may record", msg: sqsdispatchtest.Message{Body: "x", Checkpoint: []byte(full), Runs: 2},
+			wantReason: `runs=2 receives=1 checkpoint="ccc`},
+		{name: "runs past maxReceiveCount", msg: sqsdispatchtest.Message{Body: "x", Checkpoint: []byte("4"), Runs: 6},
+			wantReason: "sqsdispatch: the job has run 6 times across the messages that continue it, more than the queue's maxReceiveCount of 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := sqsdispatchtest.RunJob(t.Context(), sqsdispatch.Config{Registry: testRegistry(), Job: "runs"}, tt.msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.DeadLettered || !strings.HasPrefix(out.Reason, tt.wantReason) {
+				t.Errorf("outcome = %v; want dead-lettered with a reason starting %q", out, tt.wantReason)
+			}
+		})
+	}
+}
+
 // TestRunJobReadsPayloads runs a job on a message whose body points to a
 // payload in an in-memory store: the job gets the payload, and the object
 // is deleted once the job succeeded.

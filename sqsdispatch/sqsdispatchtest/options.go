@@ -11,12 +11,12 @@ type RunOption interface {
 	applyRun(*runSettings)
 }
 
-// QueueOption configures Server.CreateQueue.
+// QueueOption configures Server.CreateQueue and LocalServer.CreateQueue.
 type QueueOption interface {
 	applyQueue(*fauxqs.QueueSpec)
 }
 
-// QueueRunOption is an option of both RunJob and Server.CreateQueue.
+// QueueRunOption is an option of both RunJob and CreateQueue.
 type QueueRunOption interface {
 	RunOption
 	QueueOption

@@ -34,8 +34,17 @@ type Message struct {
 	GroupID string
 	// Checkpoint, when set, makes the message one that continues an
 	// interrupted job: the job finds it in Message.Checkpoint and resumes
-	// from it.
+	// from it. At most sqsdispatch.MaxCheckpointBytes, as a job's
+	// checkpoints are.
 	Checkpoint []byte
+	// Runs is the job's run count as the job sees it in Message.Runs:
+	// with Runs above ReceiveCount the message continues a job that ran
+	// Runs-ReceiveCount times before, as a message the dispatcher
+	// continued after a stop does, so a test of a resumed job reads like
+	// a real later run. A continued message whose Runs exceed the queue's
+	// maxReceiveCount is dead-lettered instead of run. Defaults to
+	// ReceiveCount.
+	Runs int
 }
 
 // Outcome is what the dispatcher did with RunJob's message, read from the
@@ -112,19 +121,17 @@ func (o Outcome) String() string {
 // MaxReceiveCountDefault unless MaxReceiveCount says otherwise.
 //
 // The children are the test binary itself, so its TestMain must call
-// sqsdispatch.Init first, with a registry that holds the same jobs:
+// sqsdispatch.Init first, with a registry that holds the same jobs; Main
+// does that, and spares the children the race detector's second at exit:
 //
 //	func TestMain(m *testing.M) {
-//		sqsdispatch.Init(registry())
-//		os.Exit(m.Run())
+//		sqsdispatchtest.Main(m, registry())
 //	}
 //
-// Under the race detector every process sleeps a second when it exits;
-// setting GORACE=atexit_sleep_ms=0 in TestMain before m.Run spares the
-// children that second.
-//
-// The error is RunJob's own: a Config that New refuses, an empty Body, a
-// message it cannot send, a ReceiveCount above the maxReceiveCount, or a
+// The error is RunJob's own, returned before the job runs: a Config that
+// New refuses, an empty Body, a Checkpoint over
+// sqsdispatch.MaxCheckpointBytes, Runs below ReceiveCount, a message it
+// cannot send, a ReceiveCount above the maxReceiveCount; or after, a
 // test binary that does not run the job (no sqsdispatch.Init in TestMain,
 // or a registry there without the job). The job's own failure is in
 // Outcome.Err.
@@ -141,8 +148,8 @@ func RunJob(ctx context.Context, cfg sqsdispatch.Config, msg Message, opts ...Ru
 		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: Message.ReceiveCount (%d) must be between 1 and the maxReceiveCount (%d)",
 			receives, s.maxReceives)
 	}
-	if msg.Body == "" {
-		return Outcome{}, errors.New("sqsdispatchtest: RunJob: Message.Body is empty; SQS accepts no empty message body")
+	if err := checkMessage(msg, receives); err != nil {
+		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: %w", err)
 	}
 	c := NewClient()
 	q, err := runQueues(ctx, c, s)
@@ -155,7 +162,7 @@ func RunJob(ctx context.Context, cfg sqsdispatch.Config, msg Message, opts ...Ru
 	if err != nil {
 		return Outcome{}, fmt.Errorf("sqsdispatchtest: RunJob: %w", err)
 	}
-	id, err := sendRunMessage(ctx, c, q.URL, msg, s.fifo)
+	id, err := sendRunMessage(ctx, c, q.URL, msg, receives, s.fifo)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -227,6 +227,11 @@ func TestRunJobRefuses(t *testing.T) {
 			msg: sqsdispatchtest.Message{Body: "x", ReceiveCount: 6}, wantErr: "Message.ReceiveCount (6)"},
 		{name: "negative receive count", cfg: sqsdispatch.Config{Registry: reg, Job: "ok"},
 			msg: sqsdispatchtest.Message{Body: "x", ReceiveCount: -1}, wantErr: "Message.ReceiveCount (-1)"},
+		{name: "checkpoint no job could record", cfg: sqsdispatch.Config{Registry: reg, Job: "ok"},
+			msg:     sqsdispatchtest.Message{Body: "x", Checkpoint: make([]byte, sqsdispatch.MaxCheckpointBytes+1)},
+			wantErr: "Message.Checkpoint holds 65537 bytes, more than sqsdispatch.MaxCheckpointBytes (65536)"},
+		{name: "runs below the receive count", cfg: sqsdispatch.Config{Registry: reg, Job: "ok"},
+			msg: sqsdispatchtest.Message{Body: "x", ReceiveCount: 3, Runs: 2}, wantErr: "Message.Runs (2)"},
 		{name: "zero maxReceiveCount", cfg: sqsdispatch.Config{Registry: reg, Job: "ok"}, msg: sqsdispatchtest.Message{Body: "x"},
 			opts: []sqsdispatchtest.RunOption{sqsdispatchtest.MaxReceiveCount(0)}, wantErr: "MaxReceiveCount (0)"},
 	}

@@ -1,7 +1,6 @@
 package sqsdispatchtest
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/sqsdispatch/go-sqsdispatch/internal/resume"
 )
 
 // Names RunJob gives its queues and FIFO messages.
@@ -50,36 +47,10 @@ func runQueues(ctx context.Context, c *Client, s runSettings) (Queue, error) {
 	return Queue{URL: aws.ToString(q.QueueUrl), DLQURL: aws.ToString(dlq.QueueUrl)}, nil
 }
 
-// sendRunMessage sends msg to the queue at url and returns its ID.
-func sendRunMessage(ctx context.Context, c *Client, url string, msg Message, fifo bool) (string, error) {
-	in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(msg.Body)}
-	if len(msg.Attributes) > 0 {
-		in.MessageAttributes = make(map[string]types.MessageAttributeValue, len(msg.Attributes))
-		for k, v := range msg.Attributes {
-			av := types.MessageAttributeValue{DataType: aws.String(v.DataType)}
-			if v.BinaryValue != nil {
-				av.BinaryValue = v.BinaryValue
-			} else {
-				av.StringValue = aws.String(v.StringValue)
-			}
-			in.MessageAttributes[k] = av
-		}
-	}
-	if msg.Checkpoint != nil {
-		if in.MessageAttributes == nil {
-			in.MessageAttributes = make(map[string]types.MessageAttributeValue, 1)
-		}
-		st := resume.State{Origin: runGroupID, Checkpoint: msg.Checkpoint}
-		in.MessageAttributes[resume.Attr] = types.MessageAttributeValue{DataType: aws.String(resume.DataType), BinaryValue: st.Encode()}
-	}
-	switch {
-	case fifo:
-		in.MessageGroupId = aws.String(cmp.Or(msg.GroupID, runGroupID))
-		in.MessageDeduplicationId = aws.String(runGroupID)
-	case msg.GroupID != "":
-		in.MessageGroupId = aws.String(msg.GroupID)
-	}
-	out, err := c.SendMessage(ctx, in)
+// sendRunMessage sends msg to the queue at url, to be received receives
+// times, and returns its ID.
+func sendRunMessage(ctx context.Context, c *Client, url string, msg Message, receives int, fifo bool) (string, error) {
+	out, err := c.SendMessage(ctx, messageInput(url, msg, receives, fifo, runGroupID, runGroupID))
 	if err != nil {
 		return "", fmt.Errorf("sqsdispatchtest: RunJob: sending the message: %w", err)
 	}

@@ -100,10 +100,7 @@ func TestServerRunsADispatcher(t *testing.T) {
 	t.Parallel()
 	s := sqsdispatchtest.StartServer(t)
 	q := s.CreateQueue(t, "work", sqsdispatchtest.MaxReceiveCount(2))
-	if _, err := s.Client().SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(q.URL),
-		MessageBody: aws.String("no such image")}); err != nil {
-		t.Fatalf("SendMessage: %v", err)
-	}
+	s.Send(t, q.URL, sqsdispatchtest.Message{Body: "no such image"})
 	d, err := sqsdispatch.New(sqsdispatch.Config{Client: s.Client(), QueueURL: q.URL, Registry: testRegistry(), Job: "permanent"})
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +110,10 @@ func TestServerRunsADispatcher(t *testing.T) {
 	if !handled || !errors.As(err, &jobErr) || !jobErr.Permanent {
 		t.Fatalf("DispatchOne = %t, %v; want a handled message that failed permanently", handled, err)
 	}
-	m := serverReceive(t, s.Client(), q.DLQURL)
-	if got := aws.ToString(m.MessageAttributes[sqsdispatch.AttrReason].StringValue); got != "no such image" {
-		t.Errorf("dead-letter reason = %q, want %q", got, "no such image")
+	if dl := s.WaitDeadLetter(t, q.DLQURL); dl.Reason != "no such image" {
+		t.Errorf("dead-letter reason = %q, want %q", dl.Reason, "no such image")
 	}
+	s.WaitEmpty(t, q.URL)
 }
 
 // endingTB records how a test helper ended the test: Fatal and Skip end
@@ -141,20 +138,28 @@ func (e *endingTB) SkipNow()          { e.Skipf("SkipNow") }
 func (e *endingTB) Fatal(args ...any) { e.Fatalf("%s", fmt.Sprint(args...)) }
 func (e *endingTB) FailNow()          { e.Fatalf("FailNow") }
 
+// howItEnds runs f with an endingTB of t, in a goroutine of its own, and
+// returns how f ended the test ("returned" when it did not).
+func howItEnds(t *testing.T, f func(tb testing.TB)) string {
+	t.Helper()
+	tb := &endingTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(tb)
+		tb.how = "returned"
+	}()
+	<-done
+	return tb.how
+}
+
 // Without npm and without an installed server, StartServer fails the
 // test and says why; it does not skip it. Not parallel: it empties PATH.
 func TestStartServerFailsLoudly(t *testing.T) {
 	t.Setenv("SQSDISPATCH_TOOLS_DIR", t.TempDir())
 	t.Setenv("PATH", t.TempDir())
-	tb := &endingTB{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sqsdispatchtest.StartServer(tb)
-		tb.how = "returned"
-	}()
-	<-done
-	if !strings.HasPrefix(tb.how, "fatal: ") || !strings.Contains(tb.how, "npm is needed") {
-		t.Errorf("StartServer without npm ended the test with %q, want a fatal failure saying npm is needed", tb.how)
+	how := howItEnds(t, func(tb testing.TB) { sqsdispatchtest.StartServer(tb) })
+	if !strings.HasPrefix(how, "fatal: ") || !strings.Contains(how, "npm is needed") {
+		t.Errorf("StartServer without npm ended the test with %q, want a fatal failure saying npm is needed", how)
 	}
 }

@@ -41,6 +41,16 @@ func testRegistry() *sqsdispatch.Registry {
 		return sqsdispatch.Permanent(fmt.Errorf("body=%s receives=%d group=%s color=%s",
 			m.Body, m.ReceiveCount, m.Attributes["MessageGroupId"], m.MessageAttributes["color"].StringValue))
 	})
+	// runs reports the run count and checkpoint the job saw as its
+	// dead-letter reason.
+	reg.Register("runs", func(_ context.Context, m *sqsdispatch.Message) error {
+		return sqsdispatch.Permanent(fmt.Errorf("runs=%d receives=%d checkpoint=%q", m.Runs, m.ReceiveCount, m.Checkpoint))
+	})
+	// gorace reports the GORACE options the job's process got as its
+	// dead-letter reason.
+	reg.Register("gorace", func(context.Context, *sqsdispatch.Message) error {
+		return sqsdispatch.Permanent(errors.New("GORACE=" + os.Getenv("GORACE")))
+	})
 	// hang writes the file named by the body, then runs until it is
 	// stopped; its cleanup writes the file body+".cleanup" with its cause.
 	reg.Handle(sqsdispatch.Job{
