@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -450,5 +451,21 @@ func TestEveryEntryAnsweredOnce(t *testing.T) {
 	case r := <-out:
 		t.Fatalf("a second answer for %s", r.receipt)
 	default:
+	}
+}
+
+// TestReceiptHandleStaysOutOfErrors: SQS names the receipt handle in the
+// message of a failed entry; the error the caller gets does not.
+func TestReceiptHandleStaysOutOfErrors(t *testing.T) {
+	t.Parallel()
+	fc := newFakeClient()
+	const receipt = "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a"
+	fc.answer = func(int, []string) (map[string]types.BatchResultErrorEntry, error) {
+		return map[string]types.BatchResultErrorEntry{receipt: {Code: aws.String("ReceiptHandleIsInvalid"),
+			Message: aws.String("The input receipt handle \"" + receipt + "\" is not a valid receipt handle."), SenderFault: true}}, nil
+	}
+	err := New(fc, Config{}).Delete(ctxFor(t), "q", receipt, "m-1", false)
+	if err == nil || strings.Contains(err.Error(), receipt) || !strings.Contains(err.Error(), "<receipt handle>") {
+		t.Fatalf("err = %v; want the failure without the receipt handle", err)
 	}
 }

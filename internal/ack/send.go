@@ -3,6 +3,7 @@ package ack
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -136,9 +137,9 @@ func (b *Batcher) call(k batchKey, es []*entry) (retry []*entry, err error) {
 		case queue.LeaseGoneCode(aws.ToString(f.Code), aws.ToString(f.Message)):
 			b.log.Warn("acknowledgement refused: the receipt handle no longer holds the message; it will be delivered again",
 				zap.String("queue", e.queue), zap.String("message_id", e.msgID), zap.String("op", e.kind.op()), zap.String("code", aws.ToString(f.Code)))
-			e.answer(e.fail(entryError(f)))
+			e.answer(e.fail(entryError(f, e.receipt)))
 		case f.SenderFault:
-			e.answer(e.fail(entryError(f)))
+			e.answer(e.fail(entryError(f, e.receipt)))
 		default:
 			retry = append(retry, e)
 		}
@@ -146,13 +147,19 @@ func (b *Batcher) call(k batchKey, es []*entry) (retry []*entry, err error) {
 	return retry, nil
 }
 
-// entryError is the error of one failed entry, as SQS gave it.
-func entryError(f types.BatchResultErrorEntry) error {
+// entryError is the error of one failed entry, as SQS gave it, with the
+// entry's receipt handle taken out of the message: it lets whoever holds
+// it change the message, so it stays out of logs and errors.
+func entryError(f types.BatchResultErrorEntry, receipt string) error {
 	fault := smithy.FaultServer
 	if f.SenderFault {
 		fault = smithy.FaultClient
 	}
-	return &smithy.GenericAPIError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), Fault: fault}
+	msg := aws.ToString(f.Message)
+	if len(receipt) >= 8 {
+		msg = strings.ReplaceAll(msg, receipt, "<receipt handle>")
+	}
+	return &smithy.GenericAPIError{Code: aws.ToString(f.Code), Message: msg, Fault: fault}
 }
 
 // wrapCtx puts ctx's error in the chain of err when ctx ended.
