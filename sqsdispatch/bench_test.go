@@ -159,14 +159,23 @@ func runDispatchers(b *testing.B, k, concurrency int, spare bool) {
 }
 
 // BenchmarkDispatcherRSS runs 20,000 no-op messages through one dispatcher
-// process (Concurrency 4, spare children) and reports its resident set size
-// after 1,000, 10,000 and 20,000 messages. Each iteration is a full run.
+// process (Concurrency 4, spare children; and with children reused for
+// 100 jobs) and reports its resident set size, and the largest peak of a
+// job's child, after 1,000, 10,000 and 20,000 messages. Each iteration is
+// a full run.
 func BenchmarkDispatcherRSS(b *testing.B) {
+	for _, reuse := range []int{0, 100} {
+		b.Run(fmt.Sprintf("reuse=%d", reuse), func(b *testing.B) { benchDispatcherRSS(b, reuse) })
+	}
+}
+
+func benchDispatcherRSS(b *testing.B, reuse int) {
 	for range b.N {
 		tb := setup(b, fauxqs.QueueSpec{})
 		fill(b, tb.ctx, tb.q.URL, 20000)
 		cmd := exec.Command(os.Args[0])
-		pc := fmt.Sprintf(`{"queue": %q, "job": "noop", "concurrency": 4, "prespawn": true, "rss_rounds": [1000, 9000, 10000]}`, tb.q.URL)
+		pc := fmt.Sprintf(`{"queue": %q, "job": "noop", "concurrency": 4, "prespawn": true, "reuse_jobs": %d, "rss_rounds": [1000, 9000, 10000]}`,
+			tb.q.URL, reuse)
 		cmd.Env = append(os.Environ(), envRunProc+"="+pc)
 		out, err := cmd.Output()
 		if err != nil {
@@ -175,9 +184,9 @@ func BenchmarkDispatcherRSS(b *testing.B) {
 		sc := bufio.NewScanner(strings.NewReader(string(out)))
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
-			if len(f) == 3 && f[0] == "rss_after" {
+			if len(f) == 3 && (f[0] == "rss_after" || f[0] == "child_rss_after") {
 				rss, _ := strconv.ParseFloat(f[2], 64)
-				b.ReportMetric(rss/(1<<20), "MiB_rss_after_"+f[1])
+				b.ReportMetric(rss/(1<<20), "MiB_"+f[0]+"_"+f[1])
 			}
 		}
 	}

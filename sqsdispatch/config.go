@@ -122,7 +122,12 @@ type Config struct {
 	// spare runs exactly one job, dies with the parent like any child, and
 	// is replaced once it has waited PrespawnMaxIdle.
 	Prespawn bool
-	// PrespawnMaxIdle bounds how long a spare child waits for a message,
+	// Reuse lets a child run the slot's next job after its own, for the
+	// jobs whose Job.Reuse does not say otherwise (see Reuse). Defaults
+	// to the zero Reuse: one job per child.
+	Reuse Reuse
+	// PrespawnMaxIdle bounds how long a spare child, or a child kept for
+	// its next job (Reuse), waits for a message,
 	// at most 5 minutes. Defaults to PrespawnMaxIdleDefault.
 	PrespawnMaxIdle time.Duration
 	// RequireDLQ makes Run refuse to start on a queue without a redrive
@@ -276,6 +281,15 @@ func (c Config) validate() error {
 	}
 	if c.PrespawnMaxIdle < 0 || c.PrespawnMaxIdle > maxPrespawnIdle {
 		return fmt.Errorf("sqsdispatch: Config.PrespawnMaxIdle (%s) must be between 0 and %s", c.PrespawnMaxIdle, maxPrespawnIdle)
+	}
+	if err := c.Reuse.validate("Config.Reuse"); err != nil {
+		return err
+	}
+	for _, name := range c.Registry.Names() {
+		job, _ := c.Registry.Lookup(name)
+		if err := job.Reuse.validate(fmt.Sprintf("Job %q's Reuse", name)); err != nil {
+			return err
+		}
 	}
 	if c.Job != "" {
 		if _, ok := c.Registry.Lookup(c.Job); !ok {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
@@ -37,6 +38,7 @@ type Dispatcher struct {
 	slots     slotTable
 	health    health
 	spares    atomic.Pointer[child.Spares] // set while Run runs with Prespawn
+	kept      atomic.Pointer[keptChildren] // set while Run runs: children waiting for their next job
 	running   atomic.Bool                  // Run or DispatchOne is under way
 	busy      *busy.Tracker                // of the Run or DispatchOne under way; nil without Config.BusyHook
 	drain     drainer
@@ -159,12 +161,36 @@ func (d *Dispatcher) hold(rcv queue.Received) *inflight {
 	return m
 }
 
-// childFor starts the child that runs m's job, or hands m to a spare.
-// A payload streams to the child after its request.
-func (d *Dispatcher) childFor(m *inflight, job Job, body *payloadBody, log *zap.Logger) (*child.Child, error) {
+// childFor hands m's job to a kept child that waits for its next job,
+// when the job's Reuse allows it, else to a spare, else to a child it
+// starts. A payload streams to the child after its request. It returns
+// the child and, when the child may run another job after this one, its
+// own job limit (else 0).
+func (d *Dispatcher) childFor(m *inflight, job Job, body *payloadBody, log *zap.Logger) (*child.Child, int, error) {
 	req := jobRequest(m.msg, job.Name)
 	start := time.Now()
 	opts := d.childOptions(log)
+	send := func(c *child.Child) {
+		if body != nil {
+			c.SendBody(req, body.r, body.size, opts.Log)
+		} else {
+			c.Send(req, opts.Log)
+		}
+	}
+	pol, kept := d.reusePolicy(job), d.kept.Load()
+	req.Reuse = pol.on() && kept != nil
+	if req.Reuse {
+		if k, ok := kept.take(pol); ok {
+			var c *child.Child
+			if body != nil {
+				c = k.p.SendBody(req, body.r, body.size, opts.Log)
+			} else {
+				c = k.p.Send(req, opts.Log)
+			}
+			d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
+			return c, k.limit, nil
+		}
+	}
 	var c *child.Child
 	if sp := d.spares.Load(); sp != nil {
 		c = sp.Take()
@@ -172,16 +198,16 @@ func (d *Dispatcher) childFor(m *inflight, job Job, body *payloadBody, log *zap.
 	if c == nil {
 		var err error
 		if c, err = child.Start(opts); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	if body != nil {
-		c.SendBody(req, body.r, body.size, opts.Log)
-	} else {
-		c.Send(req, opts.Log)
-	}
+	send(c)
 	d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
-	return c, nil
+	limit := 0
+	if req.Reuse {
+		limit = pol.limit(rand.IntN)
+	}
+	return c, limit, nil
 }
 
 // childOptions are the options every child of this dispatcher starts

@@ -60,7 +60,7 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 		body.Close()
 		return t.settle(ctx, endNotStarted)
 	}
-	if t.c, t.cause = d.childFor(m, job, body, t.log); t.cause != nil {
+	if t.c, t.limit, t.cause = d.childFor(m, job, body, t.log); t.cause != nil {
 		body.Close()
 		return t.settle(ctx, endStartFailed)
 	}
@@ -79,6 +79,7 @@ type turn struct {
 	m     *inflight
 	job   Job
 	c     *child.Child // nil until a child holds the message
+	limit int          // the child's own job limit when it may run another job, else 0
 	x     exitInfo     // set once the child has ended
 	cause error        // what went wrong before a child ran
 	log   *zap.Logger
@@ -160,6 +161,7 @@ func (t *turn) exited(w *child.Watch) bool {
 func (t *turn) settle(ctx context.Context, end ending) error {
 	ctx = context.WithoutCancel(ctx)
 	a := t.decide(end)
+	t.recycle(a)
 	t.m.lease.Release() // waits out an extension in flight: nothing overwrites what apply sets
 	t.deadline = t.m.lease.Deadline()
 	a, applyErr := t.apply(ctx, a)

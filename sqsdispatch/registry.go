@@ -40,6 +40,10 @@ type Job struct {
 	// Config.MemorySampleInterval. A job over it is killed; the outcome is
 	// a *WorkerProcessError naming the limit. Zero means Config.MaxRSS.
 	MaxRSS int64
+	// Reuse lets the child that ran this job run the slot's next job (see
+	// Reuse). Its zero value takes Config.Reuse; MaxJobs 1 gives the job
+	// a fresh child of its own whatever Config.Reuse says.
+	Reuse Reuse
 }
 
 // Registry maps job names to jobs. The parent and every child build the same

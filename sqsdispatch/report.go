@@ -15,9 +15,15 @@ import (
 // exitOf reads what a finished child left: its result, exit code or
 // signal, and what the dispatcher did to it. w may be nil.
 func exitOf(c *child.Child, w *child.Watch) exitInfo {
-	x := exitInfo{res: c.Result(), exitCode: c.State().ExitCode(), killedByUs: c.StoppedByUs()}
-	if ws, ok := c.State().Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		x.signal = ws.Signal()
+	x := exitInfo{res: c.Result(), killedByUs: c.StoppedByUs()}
+	switch st := c.State(); {
+	case st != nil:
+		x.exitCode = st.ExitCode()
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			x.signal = ws.Signal()
+		}
+	case x.res != nil: // a reused child lives on after its job: its exit is its report
+		x.exitCode = reportedExitCode(x.res)
 	}
 	if w != nil {
 		x.timedOut, x.memExceeded = w.TimedOut(), w.MemExceeded()

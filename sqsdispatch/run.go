@@ -56,6 +56,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.startupChecks(ctx, r); err != nil {
 		return err
 	}
+	kept := newKeptChildren(d.cfg.PrespawnMaxIdle)
+	d.kept.Store(kept)
+	defer func() { d.kept.Store(nil); kept.close() }() // after the jobs: none is put back later
+	bg.Go(func() { kept.run(bgCtx) })
 	if d.cfg.Prespawn {
 		sp := child.NewSpares(d.cfg.Concurrency, d.cfg.PrespawnMaxIdle, d.childOptions(d.log), nil)
 		d.spares.Store(sp)

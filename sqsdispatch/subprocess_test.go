@@ -41,6 +41,8 @@ type procConfig struct {
 	// FailDeletes makes the first so many DeleteMessage calls fail, as
 	// when SQS cannot be reached for a while.
 	FailDeletes int `json:"fail_deletes"`
+	// ReuseJobs sets Config.Reuse.MaxJobs.
+	ReuseJobs int `json:"reuse_jobs"`
 	// ECSAgentURI, when set, makes an ecsprotect hook of the ECS
 	// container agent there the dispatcher's BusyHook.
 	ECSAgentURI string `json:"ecs_agent_uri"`
@@ -68,7 +70,7 @@ func runDispatcherProcess() {
 	cfg := sqsdispatch.Config{Client: client, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
 		WaitTime: time.Second, KillGrace: time.Second, Logger: log, Concurrency: pc.Concurrency, Prespawn: pc.Prespawn,
-		StatusOnSIGUSR1: pc.StatusOnSIGUSR1}
+		StatusOnSIGUSR1: pc.StatusOnSIGUSR1, Reuse: sqsdispatch.Reuse{MaxJobs: pc.ReuseJobs}}
 	if len(pc.RSSRounds) > 0 {
 		runRSSRounds(cfg, pc.RSSRounds)
 	}
@@ -112,6 +114,8 @@ func (f *failingDeletes) DeleteMessage(ctx context.Context, in *sqs.DeleteMessag
 func runRSSRounds(cfg sqsdispatch.Config, rounds []int) {
 	cfg.Logger = nil
 	total := 0
+	peaks := &childPeaks{}
+	cfg.Metrics = peaks
 	for _, n := range rounds {
 		cfg.MaxJobs = n
 		d, err := sqsdispatch.New(cfg)
@@ -124,8 +128,31 @@ func runRSSRounds(cfg sqsdispatch.Config, rounds []int) {
 		total += n
 		runtime.GC()
 		fmt.Printf("rss_after %d %d\n", total, rssBytes())
+		fmt.Printf("child_rss_after %d %d\n", total, peaks.take())
 	}
 	sqsdispatch.Exit(nil)
+}
+
+// childPeaks keeps the largest peak RSS of the jobs' children reported
+// since it was last taken.
+type childPeaks struct {
+	sqsdispatch.NopMetrics
+	mu   sync.Mutex
+	peak int64
+}
+
+func (c *childPeaks) ChildUsage(_ string, peakRSS int64, _, _ time.Duration) {
+	c.mu.Lock()
+	c.peak = max(c.peak, peakRSS)
+	c.mu.Unlock()
+}
+
+func (c *childPeaks) take() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.peak
+	c.peak = 0
+	return p
 }
 
 // rssBytes reads this process's VmRSS.

@@ -35,6 +35,7 @@ func testRegistry() *sqsdispatch.Registry {
 	registerLifecycleJobs(reg)
 	registerCheckpointJobs(reg)
 	registerPayloadJobs(reg)
+	registerReuseJobs(reg)
 	reg.Register("seen", func(_ context.Context, m *sqsdispatch.Message) error { return recordSeen(m) })
 	reg.Handle(sqsdispatch.Job{Name: "say", Run: jobSay, Cleanup: cleanupSay})
 	return reg

@@ -78,6 +78,10 @@ type Config struct {
 	// checkpoint (with Checkpoints), or stopped and left. Defaults to
 	// false.
 	AgeLimit bool
+	// Reuse, when positive, makes the even dispatcher slots reuse their
+	// children for up to this many jobs each (sqsdispatch.Reuse); the odd
+	// ones run one job per child. Defaults to 0: no slot reuses.
+	Reuse int
 	// FailDeletes is the chance, in percent, that a DeleteMessage call of
 	// a dispatcher fails before it reaches the server, as when SQS cannot
 	// be reached for a moment: the outcome's delete, and the delete that
@@ -122,6 +126,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("chaos: Config.Duration (%s) must be at least %s", c.Duration, MinDuration)
 	case c.Interval <= 0:
 		return fmt.Errorf("chaos: Config.Interval (%s) must be positive", c.Interval)
+	case c.Reuse < 0:
+		return fmt.Errorf("chaos: Config.Reuse (%d) must not be negative", c.Reuse)
 	case c.FailDeletes < 0 || c.FailDeletes > 90:
 		return fmt.Errorf("chaos: Config.FailDeletes (%d) must be between 0 and 90", c.FailDeletes)
 	case c.WorkDir == "":

@@ -44,10 +44,13 @@ type slotSetup struct {
 	session  session
 	prespawn bool
 	grace    time.Duration
+	reuse    bool // its children run up to the fleet's reuse jobs each
 }
 
-func setupOf(slot int) slotSetup {
-	s := slotSetup{session: session(slot % 3), prespawn: slot%2 == 1}
+// setupOf is the setup of slot; with children reused (reuse > 0), the
+// even slots reuse them, in their own session and in the driver's group.
+func setupOf(slot, reuse int) slotSetup {
+	s := slotSetup{session: session(slot % 3), prespawn: slot%2 == 1, reuse: reuse > 0 && slot%2 == 0}
 	if slot%4 >= 2 {
 		s.grace = time.Second
 	}
@@ -55,7 +58,7 @@ func setupOf(slot int) slotSetup {
 }
 
 func (s slotSetup) String() string {
-	return fmt.Sprintf("%s, prespawn %t, shutdown grace %s", s.session, s.prespawn, s.grace)
+	return fmt.Sprintf("%s, prespawn %t, shutdown grace %s, reused children %t", s.session, s.prespawn, s.grace, s.reuse)
 }
 
 // dispatcher is one started dispatcher process.
@@ -161,6 +164,7 @@ func tailOf(path string, n int64) string {
 type fleet struct {
 	bin    string
 	args   []string // common flags; per-slot flags are added
+	reuse  int      // the jobs per reused child of the slots that reuse them
 	env    []string
 	logDir string
 
@@ -197,7 +201,7 @@ func (f *fleet) start(slot int) (*dispatcher, error) {
 	if prev := f.current[slot]; prev != nil {
 		gen = prev.gen + 1
 	}
-	setup := setupOf(slot)
+	setup := setupOf(slot, f.reuse)
 	logPath := filepath.Join(f.logDir, fmt.Sprintf("dispatcher-%d-%03d.log", slot, gen))
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -206,6 +210,9 @@ func (f *fleet) start(slot int) (*dispatcher, error) {
 	defer logf.Close() // the child has its own copy
 	args := append([]string(nil), f.args...)
 	args = append(args, "-shutdown-grace", setup.grace.String())
+	if setup.reuse {
+		args = append(args, "-reuse", fmt.Sprint(f.reuse))
+	}
 	if setup.prespawn {
 		args = append(args, "-prespawn")
 	}

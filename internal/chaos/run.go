@@ -141,6 +141,7 @@ func (b *bench) run(ctx context.Context) (Verdict, error) {
 			"-age-hide-min", ageLimitHideMin.String())
 	}
 	f := newFleet(b.bin, args, serviceEnv(marker, b.led), b.logDir, b.cfg.Dispatchers)
+	f.reuse = b.cfg.Reuse
 	f.markStarted(b.server.PID())
 	r := newReaper(marker, f)
 	reapCtx, stopReaping := context.WithCancel(context.WithoutCancel(ctx))
@@ -159,7 +160,7 @@ func (b *bench) run(ctx context.Context) (Verdict, error) {
 		if _, err := f.start(slot); err != nil {
 			return Verdict{}, err
 		}
-		b.say("dispatcher slot %d: %s", slot, setupOf(slot))
+		b.say("dispatcher slot %d: %s", slot, setupOf(slot, b.cfg.Reuse))
 	}
 	actionLog, err := os.Create(filepath.Join(b.cfg.WorkDir, "actions.log"))
 	if err != nil {

@@ -70,8 +70,8 @@ func (d *delivery) record(ev ledger.Event, edit func(*ledger.Record)) error {
 	return d.led.Append(r)
 }
 
-// run is the job. It takes the message's lock for the whole life of its
-// process tree; a lock already held means another run of the same message
+// run is the job. It takes the message's lock for the whole life of the
+// job and of what it started; a lock already held means another run of the same message
 // is alive, which is recorded as a duplicate. With checkpoints, its plain
 // work records a checkpoint halfway.
 func run(ctx context.Context, msg *sqsdispatch.Message, checkpoints bool) error {
@@ -89,8 +89,11 @@ func run(ctx context.Context, msg *sqsdispatch.Message, checkpoints bool) error 
 	if err != nil {
 		return err
 	}
-	// The lock stays held until this process exits: it is never unlocked
-	// or closed here.
+	// The lock is held until the job returns, and by whatever the job
+	// started until that ends (the grandchild shares it): in a child that
+	// runs one job, until the process exits; in a reused one, until the
+	// next job could start.
+	defer lock.Close()
 	if err := d.record(ledger.EventStart, nil); err != nil {
 		return err
 	}

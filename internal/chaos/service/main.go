@@ -44,6 +44,7 @@ func main() {
 		ageMargin      = flag.Duration("age-margin", 0, "jobs are interrupted this long before the age limit")
 		ageHideMin     = flag.Duration("age-hide-min", 0, "hide a continuation needs at the age limit")
 		failDeletes    = flag.Int("fail-deletes", 0, "percent of DeleteMessage calls that fail")
+		reuse          = flag.Int("reuse", 0, "jobs per reused child (0: one job per child)")
 	)
 	flag.Parse()
 	reg := registry(*checkpoints)
@@ -81,6 +82,7 @@ func main() {
 		Prespawn:          *prespawn,
 		CleanupTimeout:    *cleanupTimeout,
 		ShutdownGrace:     *shutdownGrace,
+		Reuse:             sqsdispatch.Reuse{MaxJobs: *reuse},
 		Logger:            log,
 	})
 	if err != nil {

@@ -37,6 +37,7 @@ func main() {
 	flag.BoolVar(&cfg.Checkpoints, "checkpoints", false, "jobs checkpoint halfway: interrupted ones are continued as new messages")
 	flag.BoolVar(&cfg.AgeLimit, "age-limit", false, "shorten SQS's 12-hour limit so that long jobs reach it")
 	flag.IntVar(&cfg.FailDeletes, "fail-deletes", 0, "percent of DeleteMessage calls that fail")
+	flag.IntVar(&cfg.Reuse, "reuse", 0, "the even dispatcher slots reuse each child for up to this many jobs")
 	flag.Parse()
 
 	cfg.Seed = uint64(*seed)
