@@ -92,4 +92,3 @@ func reportRate(b *testing.B, el time.Duration) {
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
 	b.ReportMetric(float64(el.Microseconds())/float64(b.N), "µs/msg")
 }
-
