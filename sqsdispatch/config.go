@@ -119,8 +119,9 @@ type Config struct {
 	MaxLifetime time.Duration
 	// Prespawn keeps a spare child per slot started and waiting at the
 	// handshake, so a message does not wait for a process to start. A
-	// spare runs exactly one job, dies with the parent like any child, and
-	// is replaced once it has waited PrespawnMaxIdle.
+	// spare runs one job (more with Reuse, like any child), dies with the
+	// parent like any child, and is replaced once it has waited
+	// PrespawnMaxIdle.
 	Prespawn bool
 	// Reuse lets a child run the slot's next job after its own, for the
 	// jobs whose Job.Reuse does not say otherwise (see Reuse). Defaults
