@@ -45,7 +45,7 @@ func recordOf(s sdktrace.ReadOnlySpan) spanRecord {
 		if r.Attributes == nil {
 			r.Attributes = make(map[string]string)
 		}
-		r.Attributes[string(kv.Key)] = kv.Value.Emit()
+		r.Attributes[string(kv.Key)] = kv.Value.String()
 	}
 	return r
 }
