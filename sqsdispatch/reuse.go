@@ -123,16 +123,16 @@ func outcomeRetirement(a action, x exitInfo, stopping bool) string {
 		return retireTimeout
 	case x.memExceeded:
 		return retireMaxRSS
-	case res == nil:
-		return retireCrash
-	case res.Kind == wire.KindPanic:
-		return retirePanic
-	case x.signal != 0 || res.Signal != 0:
+	case x.signal != 0 || res != nil && res.Signal != 0:
 		return retireSignal
 	case a.failure == failLease:
 		return retireLeaseLost
 	case a.verb == doInterrupt || a.verb == doContinue || a.byStop:
 		return retireInterrupted
+	case res == nil:
+		return retireCrash
+	case res.Kind == wire.KindPanic:
+		return retirePanic
 	case stopping:
 		return retireStopping
 	}

@@ -34,6 +34,8 @@ func TestOutcomeRetirement(t *testing.T) {
 		{"a lost lease", action{verb: doLeave, failure: failLease}, exitInfo{res: ok}, false, retireLeaseLost},
 		{"interrupted", action{verb: doInterrupt, byStop: true}, exitInfo{res: ok}, false, retireInterrupted},
 		{"continued", action{verb: doContinue}, exitInfo{res: ok}, false, retireInterrupted},
+		{"interrupted while it ran: no result yet", action{verb: doInterrupt, byStop: true}, exitInfo{}, false, retireInterrupted},
+		{"its lease lost while it ran", action{verb: doLeave, failure: failLease}, exitInfo{signal: 9, killedByUs: true}, false, retireSignal},
 		{"the dispatcher stops", action{verb: doDelete}, exitInfo{res: ok}, true, retireStopping},
 	}
 	for _, tt := range tests {
