@@ -101,11 +101,7 @@ func (b *Batcher) call(k batchKey, es []*entry) (retry []*entry, err error) {
 		if cerr != nil {
 			return nil, wrapCtx(ctx, cerr)
 		}
-		ok = make(map[string]bool, len(out.Successful))
-		for _, s := range out.Successful {
-			ok[aws.ToString(s.Id)] = true
-		}
-		failed = out.Failed
+		ok, failed = idSet(out.Successful, func(s types.DeleteMessageBatchResultEntry) *string { return s.Id }), out.Failed
 	default:
 		in := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(k.queue)}
 		for i, e := range es {
@@ -116,11 +112,7 @@ func (b *Batcher) call(k batchKey, es []*entry) (retry []*entry, err error) {
 		if cerr != nil {
 			return nil, wrapCtx(ctx, cerr)
 		}
-		ok = make(map[string]bool, len(out.Successful))
-		for _, s := range out.Successful {
-			ok[aws.ToString(s.Id)] = true
-		}
-		failed = out.Failed
+		ok, failed = idSet(out.Successful, func(s types.ChangeMessageVisibilityBatchResultEntry) *string { return s.Id }), out.Failed
 	}
 	bad := make(map[string]types.BatchResultErrorEntry, len(failed))
 	for _, f := range failed {
@@ -191,4 +183,13 @@ func (b *Batcher) logFailure(k batchKey, es []*entry, err error, again bool) {
 func (b *Batcher) sleep(d time.Duration) {
 	t := b.cfg.Clock.NewTimer(d)
 	<-t.C()
+}
+
+// idSet is the set of the ids of a batch call's successful entries.
+func idSet[E any](entries []E, id func(E) *string) map[string]bool {
+	set := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		set[aws.ToString(id(e))] = true
+	}
+	return set
 }

@@ -77,23 +77,13 @@ func statusKB(pid int, key string) (int64, bool) {
 }
 
 // treeRSS is the resident memory of process pid and its descendants, in
-// bytes, found through the processes' children lists rather than a scan
-// of the whole process table.
+// bytes.
 func treeRSS(pid int) int64 {
 	var total int64
-	queue := []int{pid}
-	seen := make(map[int]bool)
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
+	for _, p := range append([]int{pid}, proc.Descendants(pid)...) {
 		if rss, ok := statusKB(p, "VmRSS:"); ok {
 			total += rss
 		}
-		queue = append(queue, proc.Children(p)...)
 	}
 	return total
 }

@@ -35,11 +35,12 @@ func Children(pid int) []int {
 	return out
 }
 
-// descendants returns the descendants of this process, parents before
-// their children.
-func descendants() []int {
+// Descendants returns the descendants of process pid (0: this process),
+// parents before their children, found through the processes' children
+// lists rather than a scan of the whole process table.
+func Descendants(pid int) []int {
 	var out []int
-	queue := Children(0)
+	queue := Children(pid)
 	seen := make(map[int]bool)
 	for len(queue) > 0 {
 		p := queue[0]
@@ -57,7 +58,7 @@ func descendants() []int {
 // SignalDescendants sends sig to every descendant of this process it finds,
 // in one pass over the process table, without waiting for any.
 func SignalDescendants(sig syscall.Signal) {
-	for _, p := range descendants() {
+	for _, p := range Descendants(0) {
 		_ = syscall.Kill(p, sig)
 	}
 }
@@ -80,7 +81,7 @@ func KillDescendants() {
 			continue
 		}
 		// Live children: kill the whole tree, then wait for one to end.
-		ds := descendants()
+		ds := Descendants(0)
 		for _, p := range ds {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}

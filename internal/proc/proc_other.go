@@ -50,6 +50,9 @@ func AwaitStop(int, time.Duration) {}
 // Children returns nothing on this platform.
 func Children(int) []int { return nil }
 
+// Descendants returns nothing on this platform.
+func Descendants(int) []int { return nil }
+
 // SignalDescendants is a no-op on this platform; the process group is
 // signalled instead.
 func SignalDescendants(syscall.Signal) {}
