@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/sqsdispatch/go-sqsdispatch/internal/envelope"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/lease"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
@@ -99,15 +101,20 @@ func (t *turn) giveBack(ctx context.Context) error {
 
 // deadLetter moves the message to its queue's dead-letter queue, with the
 // checkpoint its next run would resume from and a fresh count of runs, so
-// that the copy, moved back to its queue, runs again from there.
+// that the copy, moved back to its queue, runs again from there. Once the
+// copy is confirmed, the original's delete is retried for as long as it
+// stays hidden (deleteOriginal), not cut short by the copy's call time.
 func (t *turn) deadLetter(ctx context.Context, reason string) error {
 	msg := t.m.msg
-	ctx, cancel := t.callCtx(ctx)
+	cctx, cancel := t.callCtx(ctx)
 	defer cancel()
 	reasons := envelope.DeadLetterReasons(reason, msg.Queue, t.m.job, msg.ReceiveCount)
-	dlq, err := t.d.q.DeadLetter(ctx, queue.DeadLetterInput{Queue: msg.Queue, Receipt: t.m.receipt, MessageID: msg.ID,
+	dlq, err := t.d.q.CopyToDeadLetter(cctx, queue.DeadLetterInput{Queue: msg.Queue, MessageID: msg.ID,
 		Copy: t.copyOf(t.deadLetterResume(), reasons)})
 	if err != nil {
+		return err
+	}
+	if err := t.deleteOriginal(ctx, zap.String("dead_lettered", dlq)); err != nil {
 		return err
 	}
 	t.d.cfg.Metrics.DeadLettered(msg.Queue, t.m.job)

@@ -14,14 +14,14 @@ import (
 const (
 	// continueTries is how often a FIFO continuation is sent.
 	continueTries = 3
-	// continueDeleteWindow is the longest the delete of a continued
-	// message's original is retried: at SQS's 12-hour limit, about as
-	// long as the original stays hidden.
-	continueDeleteWindow = 5 * time.Minute
+	// copyDeleteWindow is the longest the delete of a copied message's
+	// original (continued or dead-lettered) is retried: at SQS's 12-hour
+	// limit, about as long as a continued original stays hidden.
+	copyDeleteWindow = 5 * time.Minute
 	// standardHide is the least a continued message's original on a
 	// standard queue must stay hidden: time for the send and the
 	// delete's retries. At the 12-hour limit the age margin leaves it.
-	standardHide = maxCallTime + continueDeleteWindow
+	standardHide = maxCallTime + copyDeleteWindow
 	// fifoHide is how long the original of a FIFO continuation is hidden:
 	// time for the call that hides it, its sends and its delete. SQS
 	// delivers nothing of the group while the original is in flight, so
@@ -46,7 +46,7 @@ const (
 // fate is unknown leaves the original hidden: it comes back once the hide
 // ends and resumes from its own, earlier checkpoint (work may then be done
 // twice, never lost). Once the copy is confirmed, the original is deleted
-// (deleteContinued).
+// (deleteOriginal).
 func (t *turn) continueMessage(ctx context.Context, a action) (action, error) {
 	in := t.kept.next
 	hide, need, tries := t.d.maxAge, standardHide, 1
@@ -78,36 +78,26 @@ func (t *turn) continueMessage(ctx context.Context, a action) (action, error) {
 	case err != nil:
 		return a, err
 	}
-	return a, t.deleteContinued(ctx, in)
+	return a, t.deleteOriginal(ctx, zap.String("continued_as", t.continued))
 }
 
-// deleteContinued deletes the original of a continued message. A delete
-// that fails is retried, with back-off, until the original's hide is
-// about to end (for continueDeleteWindow at most, and once the dispatcher
-// is stopping within its settleBudget: ctx), unless the error will not go
-// away. Should every try fail, the original comes back once its hide
-// ends, and runs again from its own checkpoint, beside the copy if the
-// copy still runs then.
-func (t *turn) deleteContinued(ctx context.Context, in *queue.ContinueInput) error {
-	until := earliest(t.deadline.Add(-time.Second), time.Now().Add(continueDeleteWindow))
-	ctx, cancel := context.WithDeadline(ctx, until)
-	defer cancel()
-	bo := queue.Backoff{GiveUp: time.Until(until)}
-	for attempt := 1; ; attempt++ {
-		cctx, cancelCall := context.WithTimeout(ctx, maxCallTime)
-		err := t.d.q.Delete(cctx, in.Queue, t.m.receipt, in.MessageID)
-		cancelCall()
-		if err == nil || queue.LeaseGone(err) || queue.IsFatal(err) || ctx.Err() != nil {
-			return err
-		}
-		pause, ok := bo.Next(time.Now())
-		if !ok {
-			return err
-		}
-		t.log.Warn("deleting the message after its continuation was sent", zap.String("continued_as", t.continued),
-			zap.Int("attempt", attempt), zap.Error(err))
-		sleepCtx(ctx, pause)
-	}
+// deleteOriginal deletes the original of a message whose copy (a
+// continuation, or a dead-letter copy) SQS confirmed. A delete that fails
+// is retried, with back-off, until the original's hide is about to end
+// (for copyDeleteWindow at most, and once the dispatcher is stopping
+// within its settleBudget: ctx), unless the error will not go away.
+// Should every try fail, the original comes back once its hide ends: a
+// continued one runs again from its own checkpoint, beside the copy if
+// the copy still runs then; a dead-lettered one is moved again.
+func (t *turn) deleteOriginal(ctx context.Context, copied zap.Field) error {
+	msg := t.m.msg
+	return t.d.q.DeleteRetried(ctx, msg.Queue, t.m.receipt, msg.ID, queue.DeleteRetry{
+		Until:   earliest(t.deadline.Add(-time.Second), time.Now().Add(copyDeleteWindow)),
+		PerCall: maxCallTime,
+		Failed: func(attempt int, err error) {
+			t.log.Warn("deleting the message after its copy was sent", copied, zap.Int("attempt", attempt), zap.Error(err))
+		},
+	})
 }
 
 // runsUsedUp reports whether a continued message has run more often,

@@ -10,11 +10,13 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -134,6 +136,48 @@ func TestDeadLetteringWaitsForTheCopy(t *testing.T) {
 			t.Fatalf("DLQ holds %d messages", v+f)
 		}
 	})
+}
+
+// TestDeadLetteringRetriesTheDeleteAfterTheCopy: once the dead-letter
+// copy is confirmed, a delete of the original that fails is tried again,
+// so that the original does not come back to be moved a second time.
+func TestDeadLetteringRetriesTheDeleteAfterTheCopy(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, fauxqs.QueueSpec{MaxReceiveCount: 5}, func(t *testing.T, b *bundle) {
+		b.send("x", nil)
+		cfg := b.config("permanent")
+		fd := &failingDeletes{Client: b.be.api, left: 2}
+		cfg.Client = fd
+		handled, err := b.dispatcher(cfg).DispatchOne(b.ctx)
+		var je *sqsdispatch.JobError
+		if !handled || !errors.As(err, &je) || !je.Permanent {
+			t.Fatalf("DispatchOne = %v, %v; want the permanent *JobError, the message dead-lettered", handled, err)
+		}
+		if fd.tries.Load() != 3 {
+			t.Errorf("%d deletes; want the two that failed and one more", fd.tries.Load())
+		}
+		if v, f := counts(t, b.ctx, b.q.URL); v+f != 0 {
+			t.Fatalf("the original is still in its queue (%d visible, %d in flight)", v, f)
+		}
+		if v, f := counts(t, b.ctx, b.q.DLQURL); v+f != 1 {
+			t.Fatalf("the dead-letter queue holds %d messages; want the one copy", v+f)
+		}
+	})
+}
+
+// failingDeletes fails the first left DeleteMessage calls as SQS does when
+// it is unavailable, and counts them all.
+type failingDeletes struct {
+	sqsdispatch.Client
+	left  int32
+	tries atomic.Int32
+}
+
+func (f *failingDeletes) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	if f.tries.Add(1) <= f.left {
+		return nil, &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "test: unavailable", Fault: smithy.FaultServer}
+	}
+	return f.Client.DeleteMessage(ctx, in, opts...)
 }
 
 // failingSend refuses every SendMessage: the dead-letter copy cannot be

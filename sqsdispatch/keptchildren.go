@@ -2,6 +2,7 @@ package sqsdispatch
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,20 +29,28 @@ type keptChildren struct {
 
 func newKeptChildren(maxIdle time.Duration) *keptChildren { return &keptChildren{maxIdle: maxIdle} }
 
-// take returns the most recently used child that is alive and younger
-// than the policy's MaxLifetime; it retires the others it meets.
+// take returns the most recently used child that is alive, younger than
+// the policy's MaxLifetime and has run fewer than its MaxJobs, with its
+// limit lowered to that MaxJobs: a job's own Reuse holds in whichever
+// job's child it runs. It retires the dead it meets, and leaves those
+// that do not suit this policy to others (or to the idle timeout).
 func (k *keptChildren) take(p Reuse) (keptChild, bool) {
 	var gone []keptChild
 	defer func() { retire(gone) }() // once the lock is let go
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for len(k.idle) > 0 {
-		c := k.idle[len(k.idle)-1]
-		k.idle = k.idle[:len(k.idle)-1]
-		if isClosed(c.p.Done()) || time.Since(c.p.Started()) >= p.MaxLifetime {
+	for i := len(k.idle) - 1; i >= 0; i-- {
+		c := k.idle[i]
+		dead := isClosed(c.p.Done())
+		if !dead && (time.Since(c.p.Started()) >= p.MaxLifetime || c.p.Jobs() >= p.MaxJobs) {
+			continue
+		}
+		k.idle = slices.Delete(k.idle, i, i+1)
+		if dead {
 			gone = append(gone, c)
 			continue
 		}
+		c.limit = min(c.limit, p.MaxJobs)
 		return c, true
 	}
 	return keptChild{}, false

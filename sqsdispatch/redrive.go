@@ -105,7 +105,8 @@ type RedriveMove struct {
 // DryRun lists, never a loss.
 //
 // Redrive returns when the queue has nothing more to show it, when Max
-// messages were moved, or when ctx ends; the messages it looked at and
+// messages were moved, or when ctx ends; a move under way when ctx ends
+// is finished (its original deleted), and the messages it looked at and
 // did not move are made visible again.
 func Redrive(ctx context.Context, cfg RedriveConfig) (RedriveResult, error) {
 	switch {
@@ -148,7 +149,7 @@ func (r *redrive) run(ctx context.Context) error {
 			return dispatcherError(err)
 		}
 		fresh := false
-		for _, rcv := range msgs {
+		for i, rcv := range msgs {
 			id := aws.ToString(rcv.Message.MessageId)
 			if r.seen[id] {
 				r.held = append(r.held, rcv)
@@ -157,6 +158,7 @@ func (r *redrive) run(ctx context.Context) error {
 			fresh, r.seen[id] = true, true
 			r.res.Seen++
 			if err := r.consider(ctx, rcv); err != nil {
+				r.held = append(r.held, msgs[i+1:]...)
 				return err
 			}
 			if r.cfg.Progress != nil {
@@ -212,7 +214,9 @@ func (r *redrive) moved(mv RedriveMove) {
 }
 
 // move sends the copy of msg to dest and, once it is confirmed, deletes
-// msg from the dead-letter queue.
+// msg from the dead-letter queue, retrying for as long as msg stays
+// hidden, even once ctx has ended: a Redrive stopped mid-move does not
+// leave the message in both queues.
 func (r *redrive) move(ctx context.Context, msg *Message, rcv queue.Received, dest string) (string, error) {
 	qi, err := r.q.Info(ctx, dest)
 	if err != nil {
@@ -231,7 +235,16 @@ func (r *redrive) move(ctx context.Context, msg *Message, rcv queue.Received, de
 		r.held = append(r.held, rcv)
 		return "", dispatcherError(err)
 	}
-	if err := r.q.Delete(ctx, r.cfg.DeadLetterQueueURL, aws.ToString(rcv.Message.ReceiptHandle), msg.ID); err != nil {
+	err = r.q.DeleteRetried(context.WithoutCancel(ctx), r.cfg.DeadLetterQueueURL, aws.ToString(rcv.Message.ReceiptHandle), msg.ID,
+		queue.DeleteRetry{
+			Until:   earliest(rcv.At.Add(r.cfg.Visibility-time.Second), time.Now().Add(copyDeleteWindow)),
+			PerCall: maxCallTime,
+			Failed: func(attempt int, err error) {
+				r.cfg.Logger.Warn("deleting a redriven message from the dead-letter queue", zap.String("message_id", msg.ID),
+					zap.String("copy_id", id), zap.Int("attempt", attempt), zap.Error(err))
+			},
+		})
+	if err != nil {
 		return id, fmt.Errorf("sqsdispatch: message %s was copied to %s as %s but stays in the dead-letter queue: %w",
 			msg.ID, dest, id, dispatcherError(err))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,20 +117,55 @@ func deleteMessage(t *testing.T, b *bundle, m types.Message) {
 	}
 }
 
-// crashAfterSend ends the redrive's context once a copy has been sent,
-// before its original's delete: a process that dies in between.
-type crashAfterSend struct {
+// cancelAfterSend ends the redrive's context once a copy has been sent,
+// before its original's delete. With crashed, every delete after that
+// fails too: a process that died there makes no more calls.
+type cancelAfterSend struct {
 	sqsdispatch.Client
-	crash context.CancelFunc
-	once  sync.Once
+	cancel  context.CancelFunc
+	crashed bool
+	once    sync.Once
+	sent    atomic.Bool
 }
 
-func (c *crashAfterSend) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (c *cancelAfterSend) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	out, err := c.Client.SendMessage(ctx, in, opts...)
 	if err == nil {
-		c.once.Do(c.crash)
+		c.once.Do(func() {
+			c.sent.Store(true)
+			c.cancel()
+		})
 	}
 	return out, err
+}
+
+func (c *cancelAfterSend) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	if c.crashed && c.sent.Load() {
+		return nil, errors.New("the process is gone")
+	}
+	return c.Client.DeleteMessage(ctx, in, opts...)
+}
+
+// TestRedriveStoppedFinishesTheMoveUnderWay: a redrive stopped (its
+// context ended, as Ctrl-C does) between a copy's send and its original's
+// delete still deletes the original, so the message is in one queue and
+// not both, and every other message it received is visible again at once.
+func TestRedriveStoppedFinishesTheMoveUnderWay(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
+	deadLetterThree(t, b)
+	ctx, stop := context.WithCancel(b.ctx)
+	_, err := sqsdispatch.Redrive(ctx, sqsdispatch.RedriveConfig{Client: &cancelAfterSend{Client: client, cancel: stop},
+		DeadLetterQueueURL: b.q.DLQURL, Visibility: 10 * time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Redrive = %v; want it ended by the stop", err)
+	}
+	if v, f := counts(t, b.ctx, b.q.DLQURL); v != 2 || f != 0 {
+		t.Errorf("the dead-letter queue holds %d visible, %d hidden; want the two not moved, visible", v, f)
+	}
+	if v, f := counts(t, b.ctx, b.q.URL); v+f != 1 {
+		t.Errorf("the source queue holds %d messages; want the one moved", v+f)
+	}
 }
 
 // TestRedriveCrashLosesNothing: a redrive that ends between a copy's send
@@ -140,10 +176,10 @@ func TestRedriveCrashLosesNothing(t *testing.T) {
 	b := setup(t, fauxqs.QueueSpec{MaxReceiveCount: 5})
 	deadLetterThree(t, b)
 	ctx, crash := context.WithCancel(b.ctx)
-	_, err := sqsdispatch.Redrive(ctx, sqsdispatch.RedriveConfig{Client: &crashAfterSend{Client: client, crash: crash},
+	_, err := sqsdispatch.Redrive(ctx, sqsdispatch.RedriveConfig{Client: &cancelAfterSend{Client: client, cancel: crash, crashed: true},
 		DeadLetterQueueURL: b.q.DLQURL, Visibility: 2 * time.Second})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Redrive = %v; want it ended by the crash", err)
+	if err == nil || !strings.Contains(err.Error(), "stays in the dead-letter queue") {
+		t.Fatalf("Redrive = %v; want the delete after the crash to have failed", err)
 	}
 	var inSource []types.Message
 	waitFor(t, time.Minute, "the copy in the source queue", func() bool {

@@ -47,6 +47,10 @@ func registerReuseJobs(reg *sqsdispatch.Registry) {
 	// pid-clean records its pid; it always runs in a fresh child of its own.
 	reg.Handle(sqsdispatch.Job{Name: "pid-clean", Reuse: sqsdispatch.Reuse{MaxJobs: 1},
 		Run: func(_ context.Context, m *sqsdispatch.Message) error { return recordPID(m) }})
+	// pid-few records its pid; it runs in a child that has run at most
+	// one job before.
+	reg.Handle(sqsdispatch.Job{Name: "pid-few", Reuse: sqsdispatch.Reuse{MaxJobs: 2},
+		Run: func(_ context.Context, m *sqsdispatch.Message) error { return recordPID(m) }})
 }
 
 func recordPID(m *sqsdispatch.Message) error {

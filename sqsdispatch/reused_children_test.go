@@ -139,6 +139,22 @@ func TestJobThatNeedsACleanProcessGetsAFreshChild(t *testing.T) {
 	}
 }
 
+// TestJobsOwnMaxJobsHoldsInAnotherJobsChild: a job whose own
+// Reuse.MaxJobs is lower than the default's is not given a child that
+// has already run that many jobs for others, and its own limit retires
+// the child it runs in.
+func TestJobsOwnMaxJobsHoldsInAnotherJobsChild(t *testing.T) {
+	t.Parallel()
+	pids, _ := runReusing(t, sqsdispatch.Reuse{MaxJobs: 10}, 0, "pid", "pid", "pid", "pid-few", "pid-few", "pid-few")
+	shared, few := pids[0], pids[3]
+	if shared == "" || pids[1] != shared || pids[2] != shared {
+		t.Fatalf("pids %v; want the first three in one child", pids)
+	}
+	if few == "" || few == shared || pids[4] != few || pids[5] == few || pids[5] == shared || pids[5] == "" {
+		t.Fatalf("pids %v; want the job limited to two per child in a fresh child for its first two runs, then another", pids)
+	}
+}
+
 // TestGrandchildOfAReusedChildIsGoneBeforeTheNextJob: what job N started
 // is killed and reaped before job N+1 of the same child runs.
 func TestGrandchildOfAReusedChildIsGoneBeforeTheNextJob(t *testing.T) {

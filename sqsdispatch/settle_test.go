@@ -138,7 +138,7 @@ func TestSecondStopDoesNotCutTheDeleteAfterAContinuation(t *testing.T) {
 	waitFor(t, time.Minute, "a checkpoint", func() bool { return len(withPrefix(t, filepath.Join(dir, "events"), "saved")) > 0 })
 	p.signal(t, syscall.SIGTERM)
 	waitFor(t, time.Minute, "the delete after the continuation to fail", func() bool {
-		return strings.Contains(p.output(), "deleting the message after its continuation was sent")
+		return strings.Contains(p.output(), "deleting the message after its copy was sent")
 	})
 	p.signal(t, syscall.SIGTERM)
 	assertDiedBy(t, p, syscall.SIGTERM, time.Minute)

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
@@ -65,7 +63,7 @@ func runDispatcherProcess() {
 	log, _ := zap.NewDevelopment()
 	var client sqsdispatch.Client = c
 	if pc.FailDeletes > 0 {
-		client = &failingDeletes{Client: c, left: pc.FailDeletes}
+		client = &failingDeletes{Client: c, left: int32(pc.FailDeletes)}
 	}
 	cfg := sqsdispatch.Config{Client: client, QueueURL: pc.Queue, Registry: testRegistry(), Job: pc.Job,
 		VisibilityTimeout: pc.Visibility, CleanupTimeout: pc.CleanupTimeout, ShutdownGrace: pc.ShutdownGrace,
@@ -88,25 +86,6 @@ func runDispatcherProcess() {
 	err = d.Run(context.Background())
 	log.Info("Run returned", zap.Error(err))
 	sqsdispatch.Exit(err)
-}
-
-// failingDeletes fails its first left DeleteMessage calls with a server
-// error.
-type failingDeletes struct {
-	sqsdispatch.Client
-	mu   sync.Mutex
-	left int
-}
-
-func (f *failingDeletes) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
-	f.mu.Lock()
-	fail := f.left > 0
-	f.left--
-	f.mu.Unlock()
-	if fail {
-		return nil, &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "injected", Fault: smithy.FaultServer}
-	}
-	return f.Client.DeleteMessage(ctx, in, opts...)
 }
 
 // runRSSRounds runs one dispatcher through retiring rounds of jobs and

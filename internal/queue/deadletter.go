@@ -25,25 +25,23 @@ const defaultGroupID = "sqsdispatch"
 type DeadLetterInput struct {
 	// Queue is the URL of the queue the message came from.
 	Queue     string
-	Receipt   string
 	MessageID string
 	// Copy is what the dead-letter copy carries, its reasons included
 	// (envelope.DeadLetterReasons).
 	Copy envelope.Copy
 }
 
-// DeadLetter copies the message to the dead-letter queue named by its
-// queue's RedrivePolicy and, once the copy is confirmed, deletes the
-// original. The copy carries what in.Copy says (a resume state that would
-// not fit is left out rather than fail the move), keeps the message group
-// on any kind of queue and, on a FIFO dead-letter queue, has a
-// deduplication ID derived from the message ID, so that a repeated move
-// is not copied twice.
+// CopyToDeadLetter copies the message to the dead-letter queue named by
+// its queue's RedrivePolicy; the caller deletes the original once this
+// returns without an error (DeleteRetried). The copy carries what in.Copy
+// says (a resume state that would not fit is left out rather than fail
+// the move), keeps the message group on any kind of queue and, on a FIFO
+// dead-letter queue, has a deduplication ID derived from the message ID,
+// so that a repeated move is not copied twice.
 //
-// It returns the dead-letter queue's URL, also when only the delete
-// failed. Without a redrive policy it returns an error wrapping
-// ErrNoRedrivePolicy and leaves the message alone.
-func (q *Queues) DeadLetter(ctx context.Context, in DeadLetterInput) (dlqURL string, err error) {
+// It returns the dead-letter queue's URL. Without a redrive policy it
+// returns an error wrapping ErrNoRedrivePolicy.
+func (q *Queues) CopyToDeadLetter(ctx context.Context, in DeadLetterInput) (dlqURL string, err error) {
 	info, err := q.Info(ctx, in.Queue)
 	if err != nil {
 		return "", err
@@ -87,7 +85,7 @@ func (q *Queues) DeadLetter(ctx context.Context, in DeadLetterInput) (dlqURL str
 	if _, err := q.client.SendMessage(ctx, send); err != nil {
 		return "", opError(ctx, "SendMessage (dead-letter)", dlqURL, in.MessageID, err)
 	}
-	return dlqURL, q.Delete(ctx, in.Queue, in.Receipt, in.MessageID)
+	return dlqURL, nil
 }
 
 // MessageSize is the size SQS counts against MaximumMessageSize: the

@@ -21,18 +21,18 @@ func stringAttr(v string) types.MessageAttributeValue {
 }
 
 func dlqInput(queue string) DeadLetterInput {
-	return DeadLetterInput{Queue: queue, Receipt: "r-1", MessageID: "m-1", Copy: envelope.Copy{Body: "body",
+	return DeadLetterInput{Queue: queue, MessageID: "m-1", Copy: envelope.Copy{Body: "body",
 		Attributes: map[string]types.MessageAttributeValue{"job": stringAttr("resize")},
 		Reasons:    envelope.DeadLetterReasons("bad input", queue, "resize", 3)}}
 }
 
-func TestDeadLetterMovesThenDeletes(t *testing.T) {
+func TestCopyToDeadLetterCopiesAndDeletesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{})
 	dlq := b.client.addQueue("dlq", nil)
 	src := b.client.withDLQ("src", "dlq", 5, nil)
 	in := dlqInput(src)
-	got, err := b.q.DeadLetter(b.ctx, in)
+	got, err := b.q.CopyToDeadLetter(b.ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestDeadLetterMovesThenDeletes(t *testing.T) {
 			writes = append(writes, c)
 		}
 	}
-	if want := []string{"SendMessage " + dlq, "DeleteMessage " + src}; !slices.Equal(writes, want) {
+	if want := []string{"SendMessage " + dlq}; !slices.Equal(writes, want) {
 		t.Fatalf("writes = %v; want %v", writes, want)
 	}
 	send := inputsOf[*sqs.SendMessageInput](b.client)[0]
@@ -58,10 +58,6 @@ func TestDeadLetterMovesThenDeletes(t *testing.T) {
 	}
 	if len(in.Copy.Attributes) != 1 {
 		t.Errorf("the caller's attributes were modified: %v", in.Copy.Attributes)
-	}
-	del := inputsOf[*sqs.DeleteMessageInput](b.client)[0]
-	if aws.ToString(del.ReceiptHandle) != "r-1" {
-		t.Errorf("deleted receipt %q; want r-1", aws.ToString(del.ReceiptHandle))
 	}
 }
 
@@ -81,7 +77,7 @@ func TestDeadLetterFIFO(t *testing.T) {
 			src := b.client.withDLQ("src.fifo", "dlq.fifo", 5, nil)
 			in := dlqInput(src)
 			in.Copy.GroupID = tt.group
-			if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
+			if _, err := b.q.CopyToDeadLetter(b.ctx, in); err != nil {
 				t.Fatal(err)
 			}
 			send := inputsOf[*sqs.SendMessageInput](b.client)[0]
@@ -105,7 +101,7 @@ func TestDeadLetterFairQueue(t *testing.T) {
 	src := b.client.withDLQ("src", "dlq", 5, nil)
 	in := dlqInput(src)
 	in.Copy.GroupID, in.Copy.TraceHeader = "tenant-3", "Root=1-5759e988-bd862e3fe1be46a994272793"
-	if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
+	if _, err := b.q.CopyToDeadLetter(b.ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	send := inputsOf[*sqs.SendMessageInput](b.client)[0]
@@ -131,7 +127,7 @@ func TestDeadLetterDropsAResumeStateThatDoesNotFit(t *testing.T) {
 		in.Copy.Attributes[fmt.Sprintf("a%d", i)] = stringAttr("v")
 	}
 	in.Copy.Resume = []byte(`{"origin":"m-0"}`)
-	if _, err := b.q.DeadLetter(b.ctx, in); err != nil {
+	if _, err := b.q.CopyToDeadLetter(b.ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	got := inputsOf[*sqs.SendMessageInput](b.client)[0].MessageAttributes
@@ -146,16 +142,12 @@ func TestDeadLetterFailures(t *testing.T) {
 		name       string
 		redrive    bool
 		sendErr    error
-		deleteErr  error
 		wantIs     error
-		wantURL    bool
 		wantWrites []string // methods
 	}{
 		{name: "no redrive policy", wantIs: ErrNoRedrivePolicy},
-		{name: "send fails: no delete", redrive: true, sendErr: apiError("ServiceUnavailable"),
+		{name: "send fails", redrive: true, sendErr: apiError("ServiceUnavailable"),
 			wantWrites: []string{"SendMessage"}},
-		{name: "delete fails after the copy", redrive: true, deleteErr: apiError("ServiceUnavailable"),
-			wantURL: true, wantWrites: []string{"SendMessage", "DeleteMessage"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,10 +159,9 @@ func TestDeadLetterFailures(t *testing.T) {
 				src = b.client.withDLQ("src", "dlq", 5, nil)
 			}
 			b.client.send = func(context.Context, *sqs.SendMessageInput) error { return tt.sendErr }
-			b.client.del = func(context.Context, *sqs.DeleteMessageInput) error { return tt.deleteErr }
-			url, err := b.q.DeadLetter(b.ctx, dlqInput(src))
+			url, err := b.q.CopyToDeadLetter(b.ctx, dlqInput(src))
 			if err == nil {
-				t.Fatal("DeadLetter succeeded; want an error")
+				t.Fatal("CopyToDeadLetter succeeded; want an error")
 			}
 			var oe *OpError
 			if !errors.As(err, &oe) || oe.MessageID != "m-1" {
@@ -179,8 +170,8 @@ func TestDeadLetterFailures(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("err = %v; want it to wrap %v", err, tt.wantIs)
 			}
-			if (url != "") != tt.wantURL {
-				t.Errorf("DLQ URL = %q; want one %t", url, tt.wantURL)
+			if url != "" {
+				t.Errorf("DLQ URL = %q; want none", url)
 			}
 			var writes []string
 			for _, c := range b.client.allCalls() {
