@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
+	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
 // TestDrainStopsReceivingAndLetsJobsFinish: a drain, as a preStop hook
@@ -55,5 +56,41 @@ func TestDrainStopsReceivingAndLetsJobsFinish(t *testing.T) {
 	}
 	if starts := ledgerLines(t, ledger, "start"); len(starts) != 1 {
 		t.Errorf("jobs started: %v; want the first alone", starts)
+	}
+}
+
+// TestDrainDuringALongPollStartsNothing: a drain while a long poll is
+// under way reads as draining at once, and what that poll returns goes
+// back to the queue, visible, without running.
+func TestDrainDuringALongPollStartsNothing(t *testing.T) {
+	t.Parallel()
+	ctx, mem, url := memQueue(t, "drain-poll", nil)
+	ledger := filepath.Join(t.TempDir(), "ledger")
+	pw := &pollWatch{Client: mem}
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: pw, QueueURL: url, Registry: testRegistry(), Job: "gate",
+		WaitTime: 10 * time.Second, VisibilityTimeout: 2 * time.Minute, Concurrency: 2, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := runAsync(runCtx, d)
+	waitFor(t, time.Minute, "a long poll", func() bool { return pw.polling.Load() > 0 })
+	d.Drain()
+	if st := d.Status().State; st != sqsdispatch.StateDraining {
+		t.Errorf("state %q right after Drain; want %q", st, sqsdispatch.StateDraining)
+	}
+	if _, err := mem.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(gateMsg(ledger, "late"))}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the message the poll returned to be visible again", func() bool {
+		msgs := mem.Messages(url)
+		return pw.polling.Load() == 0 && len(msgs) == 1 && msgs[0].ReceiveCount == 1 && msgs[0].State == sqsdispatchtest.StateVisible
+	})
+	stop()
+	if err := wait(t, done, time.Minute, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Fatalf("Run = %v; want ErrStopped", err)
+	}
+	if starts := ledgerLines(t, ledger, "start"); len(starts) != 0 {
+		t.Errorf("jobs started: %v; want none after the drain", starts)
 	}
 }

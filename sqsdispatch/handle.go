@@ -34,7 +34,7 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 	defer m.lease.Release()
 	t := &turn{d: d, r: r, m: m, start: time.Now(), log: d.log.With(zap.String("queue", m.msg.Queue),
 		zap.String("message_id", m.msg.ID), zap.Int("receive_count", m.msg.ReceiveCount))}
-	if r.stopping() || m.giveBack {
+	if r.stopping() || m.giveBack || isClosed(d.drained()) {
 		return t.settle(ctx, endNotStarted)
 	}
 	if time.Since(m.received) > d.maxAge-d.cfg.ageMargin() {
@@ -56,7 +56,7 @@ func (d *Dispatcher) handle(ctx context.Context, r *runState, m *inflight) error
 	if !ok {
 		return t.settle(ctx, end)
 	}
-	if r.stopping() { // the stop came while the payload was opened
+	if r.stopping() || isClosed(d.drained()) { // the stop (or a drain) came while the payload was opened
 		body.Close()
 		return t.settle(ctx, endNotStarted)
 	}

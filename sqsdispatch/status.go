@@ -91,8 +91,9 @@ func (s SlotStatus) MarshalJSON() ([]byte, error) {
 
 // health tracks the receive loop's state for Status.
 type health struct {
-	mu    sync.Mutex
-	state State
+	mu       sync.Mutex
+	draining bool // once Drain was called, receiving (or failing to) reads as draining
+	state    State
 	since time.Time
 	last  time.Time
 	err   string
@@ -102,9 +103,22 @@ type health struct {
 func (h *health) set(s State) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.draining && (s == StateReceiving || s == StateBackingOff) {
+		s = StateDraining
+	}
 	if h.state != s {
 		h.state, h.since = s, time.Now()
 	}
+}
+
+// drain records a Drain: the state reads draining from now on, where it
+// would read receiving or backing off.
+func (h *health) drain() {
+	h.mu.Lock()
+	h.draining = true
+	s := h.state
+	h.mu.Unlock()
+	h.set(s)
 }
 
 // received records a successful receive.
