@@ -37,15 +37,16 @@ type Reuse struct {
 	MaxJobs int
 	// Jitter draws each child's own limit from [MaxJobs×(1−Jitter),
 	// MaxJobs], so that a fleet's children do not all restart at once.
-	// Between 0 and 1. Defaults to ReuseJitterDefault.
+	// Between 0 and 1; 0 takes ReuseJitterDefault, so a limit without
+	// jitter takes a Jitter below 1/MaxJobs, such as 1e-9.
 	Jitter float64
 	// MaxLifetime ends a child once it has run this long. Defaults to
 	// ReuseLifetimeDefault.
 	MaxLifetime time.Duration
 	// MaxRSSFraction ends a child whose resident memory after a job is
 	// above this fraction of the job's memory limit (Job.MaxRSS, else
-	// Config.MaxRSS); without a limit it is not checked. Between 0 and 1.
-	// Defaults to ReuseRSSFractionDefault.
+	// Config.MaxRSS); without a limit it is not checked. Between 0 and 1;
+	// 0 takes ReuseRSSFractionDefault (1 checks only the limit itself).
 	MaxRSSFraction float64
 }
 

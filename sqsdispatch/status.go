@@ -94,10 +94,10 @@ type health struct {
 	mu       sync.Mutex
 	draining bool // once Drain was called, receiving (or failing to) reads as draining
 	state    State
-	since time.Time
-	last  time.Time
-	err   string
-	errAt time.Time
+	since    time.Time
+	last     time.Time
+	err      string
+	errAt    time.Time
 }
 
 func (h *health) set(s State) {

@@ -58,6 +58,9 @@ func newMarker() *marker {
 	return m
 }
 
+// lasts reports whether the marker can be set for a next job.
+func (m *marker) lasts() bool { return m.running >= 0 }
+
 // jobRuns sets the marker for a job that starts.
 func (m *marker) jobRuns() {
 	if m.open || m.running < 0 {

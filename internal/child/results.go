@@ -78,7 +78,7 @@ func (c *Child) gotResult(res *wire.Result) {
 	if reuse || seq > 1 {
 		end = measureEnd(c.p.pid)
 	}
-	lives := waitsAfter(reuse, res)
+	lives := waitsAfter(reuse, res, true) // a child whose marker does not last exits: its kept process is found dead
 	if lives {
 		c.p.detach(c)
 	}

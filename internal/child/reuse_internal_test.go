@@ -40,3 +40,29 @@ func TestKeptProcessDiesWithItsLifeline(t *testing.T) {
 		t.Fatalf("the process ended with %v; want its own group's SIGKILL", p.state)
 	}
 }
+
+// TestWaitsAfter: a child waits for another request only when reuse was
+// asked for, the job neither panicked nor met a signal, and its marker
+// can be set for the next job.
+func TestWaitsAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		reuse       bool
+		res         wire.Result
+		markerLasts bool
+		want        bool
+	}{
+		{"a clean success", true, wire.Result{Kind: wire.KindOK}, true, true},
+		{"an ordinary error", true, wire.Result{Kind: wire.KindError}, true, true},
+		{"no reuse asked for", false, wire.Result{Kind: wire.KindOK}, true, false},
+		{"a panic", true, wire.Result{Kind: wire.KindPanic}, true, false},
+		{"a signal", true, wire.Result{Kind: wire.KindOK, Signal: int(syscall.SIGTERM)}, true, false},
+		{"a marker that cannot be set again", true, wire.Result{Kind: wire.KindOK}, false, false},
+	}
+	for _, tt := range tests {
+		if got := waitsAfter(tt.reuse, &tt.res, tt.markerLasts); got != tt.want {
+			t.Errorf("%s: waitsAfter = %t; want %t", tt.name, got, tt.want)
+		}
+	}
+}

@@ -89,7 +89,7 @@ func Serve(run Runner) int {
 		res := serveRequest(d, run, req, rep, stops, mark)
 		d.drop() // a guarded job that had returned was resumed, not killed: it is guarded no more
 		in.serve(nil)
-		last := !waitsAfter(req.Reuse, &res)
+		last := !waitsAfter(req.Reuse, &res, mark.lasts())
 		if code, ok := rep.report(res, last); last || !ok {
 			return code
 		}
@@ -105,10 +105,13 @@ func Serve(run Runner) int {
 
 // waitsAfter reports whether a child that reports res for a request with
 // reuse waits for another request rather than exiting: not after a panic,
-// nor once a stop signal reached the job. The parent decides alike what a
-// result it reads means.
-func waitsAfter(reuse bool, res *wire.Result) bool {
-	return reuse && res.Kind != wire.KindPanic && res.Signal == 0
+// nor once a stop signal reached the job, nor when its marker cannot be
+// set for a next job (a guardian would take that job for one that had
+// returned, and skip its cleanup). The parent decides alike what a result
+// it reads means, and takes a child that exits after all for one that
+// cannot be kept.
+func waitsAfter(reuse bool, res *wire.Result, markerLasts bool) bool {
+	return reuse && markerLasts && res.Kind != wire.KindPanic && res.Signal == 0
 }
 
 // errJobOver ends a job's context once the job has returned.

@@ -95,6 +95,7 @@ func StartOnPort(ctx context.Context, port int) (*Server, error) {
 		s.Endpoint = "http://127.0.0.1:" + p
 		return s, nil
 	case <-s.exited:
+		s.Close() // closes its standard input's pipe
 		return nil, fmt.Errorf("sqsdispatch: the local SQS server exited before it listened on 127.0.0.1:%d (%s):\n%s",
 			port, s.cmd.ProcessState, s.stderr)
 	case <-t.C:

@@ -55,8 +55,8 @@ func Descendants(pid int) []int {
 	return out
 }
 
-// SignalDescendants sends sig to every descendant of this process it finds,
-// in one pass over the process table, without waiting for any.
+// SignalDescendants sends sig to every descendant of this process it finds
+// (Descendants), without waiting for any.
 func SignalDescendants(sig syscall.Signal) {
 	for _, p := range Descendants(0) {
 		_ = syscall.Kill(p, sig)

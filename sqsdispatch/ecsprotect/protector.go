@@ -19,9 +19,9 @@ const (
 	// ExpiresDefault is the default Config.Expires: how long each
 	// SetBusy(true) protects the task.
 	ExpiresDefault = 10 * time.Minute
-	// ExpiresMin and ExpiresMax are the bounds ECS puts on a protection's
-	// expiry (1 to 2,880 minutes).
+	// ExpiresMin is the shortest protection ECS grants: 1 minute.
 	ExpiresMin = time.Minute
+	// ExpiresMax is the longest protection ECS grants: 2,880 minutes.
 	ExpiresMax = 48 * time.Hour
 	// TimeoutDefault bounds one request to the agent when Config.Client
 	// is nil.

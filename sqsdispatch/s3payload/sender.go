@@ -76,23 +76,23 @@ type Sender struct {
 // attributes SQS allows (leaving no room for the size attribute).
 func (s *Sender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	if s.SQS == nil {
-		return nil, errors.New("s3payload: Sender.SQS is not set")
+		return nil, errors.New("sqsdispatch: s3payload: Sender.SQS is not set")
 	}
 	if in == nil {
 		return s.SQS.SendMessage(ctx, in, optFns...)
 	}
 	if name := payload.SizeAttr(in.MessageAttributes); name != "" {
-		return nil, fmt.Errorf("s3payload: the message attribute %s is reserved for payloads kept in S3", name)
+		return nil, fmt.Errorf("sqsdispatch: s3payload: the message attribute %s is reserved for payloads kept in S3", name)
 	}
 	body := aws.ToString(in.MessageBody)
 	if !s.AlwaysThroughS3 && queue.MessageSize(body, in.MessageAttributes) <= s.threshold() {
 		return s.SQS.SendMessage(ctx, in, optFns...)
 	}
 	if s.S3 == nil || s.Bucket == "" {
-		return nil, fmt.Errorf("s3payload: a message of %d bytes must go through S3 but Sender.S3 or Sender.Bucket is not set", len(body))
+		return nil, fmt.Errorf("sqsdispatch: s3payload: a message of %d bytes must go through S3 but Sender.S3 or Sender.Bucket is not set", len(body))
 	}
 	if len(in.MessageAttributes) >= maxAttributes {
-		return nil, fmt.Errorf("s3payload: a message going through S3 may have at most %d message attributes, this one has %d",
+		return nil, fmt.Errorf("sqsdispatch: s3payload: a message going through S3 may have at most %d message attributes, this one has %d",
 			maxAttributes-1, len(in.MessageAttributes))
 	}
 	p := payload.Pointer{Bucket: s.Bucket, Key: payload.NewKey(), Legacy: s.Legacy}
@@ -103,11 +103,11 @@ func (s *Sender) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optF
 		ContentLength: aws.Int64(int64(len(body))),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("s3payload: storing the body in s3://%s/%s: %w", p.Bucket, p.Key, err)
+		return nil, fmt.Errorf("sqsdispatch: s3payload: storing the body in s3://%s/%s: %w", p.Bucket, p.Key, err)
 	}
 	out, err := s.SQS.SendMessage(ctx, pointerMessage(in, p, len(body)), optFns...)
 	if err != nil {
-		return nil, fmt.Errorf("s3payload: sending the pointer to s3://%s/%s: %w", p.Bucket, p.Key, err)
+		return nil, fmt.Errorf("sqsdispatch: s3payload: sending the pointer to s3://%s/%s: %w", p.Bucket, p.Key, err)
 	}
 	return out, nil
 }

@@ -266,7 +266,7 @@ func TestSenderRefuses(t *testing.T) {
 			_, err := s.SendMessage(context.Background(), &sqs.SendMessageInput{
 				QueueUrl: aws.String("q"), MessageBody: aws.String("body"), MessageAttributes: tt.attrs,
 			})
-			if err == nil || !strings.HasPrefix(err.Error(), "s3payload: ") || !strings.Contains(err.Error(), tt.want) {
+			if err == nil || !strings.HasPrefix(err.Error(), "sqsdispatch: s3payload: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v; want an s3payload error saying %q", err, tt.want)
 			}
 			if n := len(fsqs.inputs()); n != 0 {
@@ -316,7 +316,7 @@ func TestSenderPutFails(t *testing.T) {
 	fs3.putErr = putErr
 	s := &s3payload.Sender{SQS: fsqs, S3: fs3, Bucket: testBucket, AlwaysThroughS3: true}
 	_, err := s.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String("q"), MessageBody: aws.String("body")})
-	if !errors.Is(err, putErr) || !strings.HasPrefix(err.Error(), "s3payload: ") {
+	if !errors.Is(err, putErr) || !strings.HasPrefix(err.Error(), "sqsdispatch: s3payload: ") {
 		t.Fatalf("err = %v; want the put's error", err)
 	}
 	if n := len(fsqs.inputs()); n != 0 {

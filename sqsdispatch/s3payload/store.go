@@ -82,21 +82,21 @@ func (s *store) check(bucket, key string) error {
 // OpenPayload implements sqsdispatch.PayloadStore.
 func (s *store) OpenPayload(ctx context.Context, bucket, key string) (io.ReadCloser, int64, error) {
 	if err := s.check(bucket, key); err != nil {
-		return nil, 0, fmt.Errorf("s3payload: reading s3://%s/%s: %w", bucket, key, err)
+		return nil, 0, fmt.Errorf("sqsdispatch: s3payload: reading s3://%s/%s: %w", bucket, key, err)
 	}
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		if notFound(err) {
-			return nil, 0, fmt.Errorf("s3payload: reading s3://%s/%s: %w: %w", bucket, key, sqsdispatch.ErrPayloadNotFound, err)
+			return nil, 0, fmt.Errorf("sqsdispatch: s3payload: reading s3://%s/%s: %w: %w", bucket, key, sqsdispatch.ErrPayloadNotFound, err)
 		}
-		return nil, 0, fmt.Errorf("s3payload: reading s3://%s/%s: %w", bucket, key, err)
+		return nil, 0, fmt.Errorf("sqsdispatch: s3payload: reading s3://%s/%s: %w", bucket, key, err)
 	}
 	if out.Body == nil {
-		return nil, 0, fmt.Errorf("s3payload: reading s3://%s/%s: the response has no body", bucket, key)
+		return nil, 0, fmt.Errorf("sqsdispatch: s3payload: reading s3://%s/%s: the response has no body", bucket, key)
 	}
 	if out.ContentLength == nil {
 		_ = out.Body.Close()
-		return nil, 0, fmt.Errorf("s3payload: reading s3://%s/%s: the response has no Content-Length", bucket, key)
+		return nil, 0, fmt.Errorf("sqsdispatch: s3payload: reading s3://%s/%s: the response has no Content-Length", bucket, key)
 	}
 	return out.Body, *out.ContentLength, nil
 }
@@ -104,11 +104,11 @@ func (s *store) OpenPayload(ctx context.Context, bucket, key string) (io.ReadClo
 // DeletePayload implements sqsdispatch.PayloadStore.
 func (s *store) DeletePayload(ctx context.Context, bucket, key string) error {
 	if err := s.check(bucket, key); err != nil {
-		return fmt.Errorf("s3payload: deleting s3://%s/%s: %w", bucket, key, err)
+		return fmt.Errorf("sqsdispatch: s3payload: deleting s3://%s/%s: %w", bucket, key, err)
 	}
 	_, err := s.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil && !notFound(err) {
-		return fmt.Errorf("s3payload: deleting s3://%s/%s: %w", bucket, key, err)
+		return fmt.Errorf("sqsdispatch: s3payload: deleting s3://%s/%s: %w", bucket, key, err)
 	}
 	return nil
 }

@@ -143,7 +143,7 @@ func TestStoreAllows(t *testing.T) {
 				return
 			}
 			for op, err := range map[string]error{"OpenPayload": openErr, "DeletePayload": delErr} {
-				if !errors.Is(err, sqsdispatch.ErrPayloadNotAllowed) || !strings.HasPrefix(err.Error(), "s3payload: ") ||
+				if !errors.Is(err, sqsdispatch.ErrPayloadNotAllowed) || !strings.HasPrefix(err.Error(), "sqsdispatch: s3payload: ") ||
 					!strings.Contains(err.Error(), "s3://"+tt.bucket+"/"+tt.key) || !strings.Contains(err.Error(), tt.wantRefused) {
 					t.Errorf("%s error = %v; want ErrPayloadNotAllowed naming the object and saying %q", op, err, tt.wantRefused)
 				}
