@@ -12,9 +12,9 @@ import (
 
 // runDeleteRetried runs DeleteRetried with deletes answered by fail (the
 // try's number, from 1) and the fake clock advanced whenever it waits. It
-// returns the error, the deletes made, the failures told, and how far the
-// clock moved.
-func runDeleteRetried(t *testing.T, window time.Duration, fail func(try int) error) (err error, deletes, told int, moved time.Duration) {
+// returns the deletes made, the failures told, how far the clock moved,
+// and the error.
+func runDeleteRetried(t *testing.T, window time.Duration, fail func(try int) error) (deletes, told int, moved time.Duration, err error) {
 	t.Helper()
 	b := setup(t, Config{})
 	var n atomic.Int32
@@ -29,7 +29,7 @@ func runDeleteRetried(t *testing.T, window time.Duration, fail func(try int) err
 	for {
 		select {
 		case err = <-done:
-			return err, int(n.Load()), told, b.clock.Now().Sub(testStart)
+			return int(n.Load()), told, b.clock.Now().Sub(testStart), err
 		case <-b.clock.TimerArmed():
 			b.clock.Advance(BackoffMax)
 		case <-b.ctx.Done():
@@ -40,7 +40,7 @@ func runDeleteRetried(t *testing.T, window time.Duration, fail func(try int) err
 
 func TestDeleteRetriedTriesUntilADeleteSucceeds(t *testing.T) {
 	t.Parallel()
-	err, deletes, told, _ := runDeleteRetried(t, 5*time.Minute, func(try int) error {
+	deletes, told, _, err := runDeleteRetried(t, 5*time.Minute, func(try int) error {
 		if try <= 3 {
 			return apiError("ServiceUnavailable")
 		}
@@ -54,7 +54,7 @@ func TestDeleteRetriedTriesUntilADeleteSucceeds(t *testing.T) {
 func TestDeleteRetriedStopsAtAnErrorThatWillNotGoAway(t *testing.T) {
 	t.Parallel()
 	for _, code := range []string{"ReceiptHandleIsInvalid", "AccessDenied"} {
-		err, deletes, _, _ := runDeleteRetried(t, 5*time.Minute, func(int) error { return apiError(code) })
+		deletes, _, _, err := runDeleteRetried(t, 5*time.Minute, func(int) error { return apiError(code) })
 		if err == nil || deletes != 1 {
 			t.Errorf("%s: err %v after %d deletes; want the error after one", code, err, deletes)
 		}
@@ -65,7 +65,7 @@ func TestDeleteRetriedGivesUpWhenTheHideEnds(t *testing.T) {
 	t.Parallel()
 	const window = 2 * time.Minute
 	unavailable := apiError("ServiceUnavailable")
-	err, deletes, told, moved := runDeleteRetried(t, window, func(int) error { return unavailable })
+	deletes, told, moved, err := runDeleteRetried(t, window, func(int) error { return unavailable })
 	if !errors.Is(err, unavailable) {
 		t.Errorf("err = %v; want the last failure", err)
 	}
