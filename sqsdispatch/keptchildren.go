@@ -41,7 +41,7 @@ func (k *keptChildren) take(p Reuse) (keptChild, bool) {
 	defer k.mu.Unlock()
 	for i := len(k.idle) - 1; i >= 0; i-- {
 		c := k.idle[i]
-		dead := isClosed(c.p.Done())
+		dead := c.p.Exited() // died while it waited: an OOM kill, a kill from outside
 		if !dead && (time.Since(c.p.Started()) >= p.MaxLifetime || c.p.Jobs() >= p.MaxJobs) {
 			continue
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,6 +220,41 @@ func TestStopDuringAReusedChildsJob(t *testing.T) {
 	}
 	if first := readFileOr(outFile(ids[0], "pid")); len(slots) != 1 || fmt.Sprint(slots[0].PID) != first {
 		t.Errorf("the second job ran in %+v; want the first job's child (pid %s)", slots, first)
+	}
+}
+
+// TestKeptChildKilledWhileWaiting: a kept child killed while it waits
+// for its next job (an OOM kill, a kill from outside) is not handed the
+// next message, which runs in a fresh child and succeeds.
+func TestKeptChildKilledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	ctx, mem, url := memQueue(t, "reuse-killed", nil)
+	send := func(in *sqs.SendMessageInput) (*sqs.SendMessageOutput, error) { return mem.SendMessage(ctx, in) }
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(),
+		Route: sqsdispatch.RouteByAttribute("job"), WaitTime: time.Second, Reuse: sqsdispatch.Reuse{MaxJobs: 10},
+		Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := runAsync(runCtx, d)
+	first := sendJobs(t, ctx, send, url, "{}", "pid")[0]
+	waitFor(t, time.Minute, "the first job's message to be deleted", func() bool { return len(mem.Messages(url)) == 0 })
+	pid, err := strconv.Atoi(strings.TrimSpace(readFileOr(outFile(first, "pid"))))
+	if err != nil {
+		t.Fatalf("the first job's pid: %v", err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the kept child %d: %v", pid, err)
+	}
+	second := sendJobs(t, ctx, send, url, "{}", "pid")[0]
+	waitFor(t, time.Minute, "the second job's message to be deleted", func() bool { return len(mem.Messages(url)) == 0 })
+	stop()
+	if err := wait(t, done, time.Minute, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {
+		t.Fatalf("Run = %v; want ErrStopped", err)
+	}
+	if got := strings.TrimSpace(readFileOr(outFile(second, "pid"))); got == "" || got == strconv.Itoa(pid) {
+		t.Errorf("the second job ran in %q; want a fresh child, not the killed %d", got, pid)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
@@ -66,6 +67,10 @@ func (p *Process) Jobs() int { return int(p.jobs.Load()) }
 // process group has been killed and it has been reaped, whether it ran a
 // job then or waited for one.
 func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exited reports whether the process has exited: reaped (Done), or dead
+// and about to be.
+func (p *Process) Exited() bool { return isClosed(p.done) || proc.Exited(p.pid) }
 
 // RSS returns the resident memory, in bytes, of the process and its
 // descendants now; 0 once it is gone. While the process waits for a

@@ -59,3 +59,11 @@ func WaitExited(pid int) (bool, error) {
 		}
 	}
 }
+
+// Exited reports whether this process's child pid has exited, without
+// waiting and without reaping it.
+func Exited(pid int) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err == nil && info.Signo == int32(unix.SIGCHLD)
+}

@@ -33,6 +33,9 @@ func ParentAlive(ppid int) bool { return os.Getppid() == ppid }
 // WaitExited reports false: this platform's waiting reaps the child.
 func WaitExited(int) (bool, error) { return false, nil }
 
+// Exited reports false: this platform cannot look without reaping.
+func Exited(int) bool { return false }
+
 // Stat is what the process table says of one process.
 type Stat struct {
 	State byte
