@@ -61,26 +61,33 @@ func (t *turn) callCtx(ctx context.Context) (context.Context, context.CancelFunc
 // it stays within SQS's 12-hour limit. The change may share a batch call
 // with others.
 func (t *turn) setVisibility(ctx context.Context, vis time.Duration) error {
-	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
-	start := time.Now()
-	ctx, cancel := t.callCtx(ctx)
-	defer cancel()
-	if err := t.d.acks.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis, t.d.fifo(ctx, t.m.msg.Queue)); err != nil {
-		return err
-	}
-	t.deadline = start.Add(vis)
-	return nil
+	_, err := t.changeVisibility(ctx, vis, true)
+	return err
 }
 
 // hide keeps the message hidden for vis at once, for a cleanup or a
 // continuation, and returns the visibility granted: vis, or less when
 // SQS's 12-hour limit is near.
 func (t *turn) hide(ctx context.Context, vis time.Duration) (time.Duration, error) {
+	return t.changeVisibility(ctx, vis, false)
+}
+
+// changeVisibility sets the message's visibility to vis, capped by SQS's
+// 12-hour limit, in a batch call with others when batched, else in a call
+// of its own; it moves the lease's deadline and returns the visibility
+// granted.
+func (t *turn) changeVisibility(ctx context.Context, vis time.Duration, batched bool) (time.Duration, error) {
 	vis = lease.Cap(vis, time.Since(t.m.received), t.d.maxAge)
 	start := time.Now()
 	ctx, cancel := t.callCtx(ctx)
 	defer cancel()
-	if err := t.d.q.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis); err != nil {
+	var err error
+	if batched {
+		err = t.d.acks.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis, t.d.fifo(ctx, t.m.msg.Queue))
+	} else {
+		err = t.d.q.SetVisibility(ctx, t.m.msg.Queue, t.m.receipt, t.m.msg.ID, vis)
+	}
+	if err != nil {
 		return 0, err
 	}
 	t.deadline = start.Add(vis)

@@ -16,7 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
@@ -171,8 +174,10 @@ func TestStopWaitsForPendingDeletes(t *testing.T) {
 		}
 		return nil
 	})
-	d, err := sqsdispatch.New(sqsdispatch.Config{Client: mem, QueueURL: url, Registry: testRegistry(), Job: "noop",
-		WaitTime: time.Second, Logger: zaptest.NewLogger(t)})
+	pw := &pollWatch{Client: mem}
+	core, logs := observer.New(zapcore.InfoLevel)
+	d, err := sqsdispatch.New(sqsdispatch.Config{Client: pw, QueueURL: url, Registry: testRegistry(), Job: "noop",
+		WaitTime: time.Second, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +185,13 @@ func TestStopWaitsForPendingDeletes(t *testing.T) {
 	done := runAsync(runCtx, d)
 	waitFor(t, time.Minute, "the delete to be under way", func() bool { return isDone(held) })
 	stop()
-	if returned, err := returnedYet(done); returned {
+	waitFor(t, time.Minute, "the receives to end", func() bool {
+		return logs.FilterMessageSnippet("dispatcher stopping").Len() > 0 && pw.polling.Load() == 0
+	})
+	select { // all Run has left to wait for is the delete
+	case err := <-done:
 		t.Fatalf("Run returned %v with a delete pending", err)
+	case <-time.After(500 * time.Millisecond):
 	}
 	close(release)
 	if err := wait(t, done, time.Minute, "Run"); !errors.Is(err, sqsdispatch.ErrStopped) {

@@ -97,11 +97,7 @@ func (d *Dispatcher) acquire() error {
 	}
 	d.leases = lease.New(d.cfg.Client, lease.Config{Visibility: d.cfg.VisibilityTimeout, Interval: d.cfg.HeartbeatInterval,
 		MaxAge: d.maxAge, Logger: d.cfg.Logger, OnFailure: d.cfg.Metrics.HeartbeatFailed})
-	var hook busy.Hook
-	if d.cfg.BusyHook != nil {
-		hook = d.cfg.BusyHook
-	}
-	d.busy = busy.New(hook, nil, d.log)
+	d.busy = busy.New(d.cfg.BusyHook, nil, d.log) // a nil BusyHook is a nil busy.Hook
 	return nil
 }
 
@@ -170,43 +166,35 @@ func (d *Dispatcher) childFor(m *inflight, job Job, body *payloadBody, log *zap.
 	req := jobRequest(m.msg, job.Name)
 	start := time.Now()
 	opts := d.childOptions(log)
-	send := func(c *child.Child) {
-		if body != nil {
-			c.SendBody(req, body.r, body.size, opts.Log)
-		} else {
-			c.Send(req, opts.Log)
-		}
-	}
 	pol, kept := d.reusePolicy(job), d.kept.Load()
 	req.Reuse = pol.on() && kept != nil
-	if req.Reuse {
-		if k, ok := kept.take(pol); ok {
-			var c *child.Child
-			if body != nil {
-				c = k.p.SendBody(req, body.r, body.size, opts.Log)
-			} else {
-				c = k.p.Send(req, opts.Log)
-			}
-			d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
-			return c, k.limit, nil
-		}
-	}
 	var c *child.Child
-	if sp := d.spares.Load(); sp != nil {
-		c = sp.Take()
-	}
-	if c == nil {
-		var err error
-		if c, err = child.Start(opts); err != nil {
-			return nil, 0, err
-		}
-	}
-	send(c)
-	d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
 	limit := 0
 	if req.Reuse {
-		limit = pol.limit(rand.IntN)
+		if k, ok := kept.take(pol); ok {
+			c, limit = k.p.Next(), k.limit
+		}
 	}
+	if c == nil {
+		if sp := d.spares.Load(); sp != nil {
+			c = sp.Take()
+		}
+		if c == nil {
+			var err error
+			if c, err = child.Start(opts); err != nil {
+				return nil, 0, err
+			}
+		}
+		if req.Reuse {
+			limit = pol.limit(rand.IntN)
+		}
+	}
+	if body != nil {
+		c.SendBody(req, body.r, body.size, opts.Log)
+	} else {
+		c.Send(req, opts.Log)
+	}
+	d.cfg.Metrics.ChildSpawned(job.Name, time.Since(start))
 	return c, limit, nil
 }
 

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -142,15 +141,9 @@ func (noHook) RenewEvery() time.Duration           { return 0 }
 
 // ppidOf returns the parent of pid, or 0 when it is gone.
 func ppidOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := proc.ReadStat(pid)
 	if err != nil || pid <= 0 {
 		return 0
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	return st.PPID
 }

@@ -82,7 +82,7 @@ const (
 // dead-lettered, pointer and all); a store that does not answer leaves
 // the message for a later try.
 func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, ok bool) {
-	p, isPointer, err := payload.Recognise(t.m.msg.Body, payloadSizeAttr(t.m.msg))
+	p, isPointer, err := payload.Recognise(t.m.msg.Body, payload.SizeAttr(t.m.msg.own))
 	switch {
 	case !isPointer:
 		return nil, 0, true
@@ -112,14 +112,6 @@ func (t *turn) openPayload(ctx context.Context) (body *payloadBody, end ending, 
 // errOpenStopped is what reopenPayload returns when the dispatcher began
 // to stop before the store answered.
 var errOpenStopped = errors.New("sqsdispatch: the dispatcher is stopping: the payload was not opened")
-
-// payloadSizeAttr returns the name of the reserved attribute that makes
-// m a payload pointer (ExtendedPayloadSize, else SQSLargePayloadSize), or
-// "" when m carries neither. Reserved attributes are the dispatcher's own,
-// never among the job's.
-func payloadSizeAttr(m *Message) string {
-	return payload.SizeAttr(m.own)
-}
 
 // reopenPayload opens the payload openPayload found, for the job or for
 // its Cleanup, giving the store within to start answering, and giving up

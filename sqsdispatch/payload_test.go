@@ -63,6 +63,23 @@ func digestLine(body []byte) string {
 	return fmt.Sprintf("%d %s leak=false", len(body), hex.EncodeToString(sum[:]))
 }
 
+// dispatchDigests runs one message through d per line of want, and
+// checks that the digest job wrote each of those lines to out.
+func dispatchDigests(t *testing.T, b *bundle, d *sqsdispatch.Dispatcher, out string, want []string) {
+	t.Helper()
+	for range want {
+		if err := dispatchNext(t, b.ctx, d, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := strings.Join(lines(t, out), "\n")
+	for _, w := range want {
+		if !strings.Contains(got, strings.ReplaceAll(w, " ", "_")) {
+			t.Errorf("digests = %v; want %q among them", got, w)
+		}
+	}
+}
+
 // objectExists reports whether bucket/key is in the local server's S3.
 func objectExists(t *testing.T, ctx context.Context, c *s3.Client, bucket, key string) bool {
 	t.Helper()
@@ -177,17 +194,7 @@ func TestPayloadReachesTheJob(t *testing.T) {
 	cfg.Logger, cfg.LogBodies = zap.New(core), true
 	cfg.Payloads, cfg.DeletePayloads = s3payload.NewStore(s3c, s3payload.AllowBuckets(bucket)), true
 	d := b.dispatcher(cfg)
-	for range want {
-		if err := dispatchNext(t, b.ctx, d, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := strings.Join(lines(t, out), "\n")
-	for _, w := range want {
-		if !strings.Contains(got, strings.ReplaceAll(w, " ", "_")) {
-			t.Errorf("digests = %v; want %q among them", got, w)
-		}
-	}
+	dispatchDigests(t, b, d, out, want)
 	for _, e := range logs.All() {
 		if line := fmt.Sprint(e.Message, e.ContextMap()); strings.Contains(line, payloadMarker) {
 			t.Errorf("a log line holds the payload: %.200s", line)
@@ -300,17 +307,7 @@ func TestPointerLikeBodyWithoutSizeAttribute(t *testing.T) {
 	cfg := b.config("digest")
 	cfg.Payloads, cfg.DeletePayloads = store, true
 	d := b.dispatcher(cfg)
-	for range want {
-		if err := dispatchNext(t, b.ctx, d, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := strings.Join(lines(t, out), "\n")
-	for _, w := range want {
-		if !strings.Contains(got, strings.ReplaceAll(w, " ", "_")) {
-			t.Errorf("digests = %v; want %q among them", got, w)
-		}
-	}
+	dispatchDigests(t, b, d, out, want)
 	if n, m := store.opens.Load(), store.deletes.Load(); n != 0 || m != 0 {
 		t.Errorf("the store was asked to open %d and delete %d times; want never", n, m)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,20 +116,11 @@ func TestEveryRetirementReasonRetires(t *testing.T) {
 			if pids[2] == "" || pids[2] == pids[0] {
 				t.Errorf("pids %v; want the last job in a fresh child", pids)
 			}
-			if len(retired) == 0 || !containsString(retired, tt.want) {
+			if !slices.Contains(retired, tt.want) {
 				t.Errorf("children retired for %v; want %q among them", retired, tt.want)
 			}
 		})
 	}
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestJobThatNeedsACleanProcessGetsAFreshChild: a job whose Reuse.MaxJobs

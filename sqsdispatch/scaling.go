@@ -2,14 +2,12 @@ package sqsdispatch
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
 // inFlight counts the messages a dispatcher holds, by queue, and reports
@@ -66,19 +64,11 @@ func (d *Dispatcher) sampleBacklog(ctx context.Context) {
 func (d *Dispatcher) backlog(ctx context.Context, url string) (Backlog, error) {
 	ctx, cancel := context.WithTimeout(ctx, maxCallTime)
 	defer cancel()
-	out, err := d.cfg.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	n, err := queue.ReadCounts(ctx, d.cfg.Client, url)
 	if err != nil {
 		return Backlog{}, err
 	}
-	count := func(name types.QueueAttributeName) int {
-		n, _ := strconv.Atoi(out.Attributes[string(name)])
-		return n
-	}
-	b := Backlog{Visible: count(types.QueueAttributeNameApproximateNumberOfMessages),
-		InFlight: count(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible),
-		Delayed:  count(types.QueueAttributeNameApproximateNumberOfMessagesDelayed)}
+	b := Backlog{Visible: n.Visible, InFlight: n.InFlight, Delayed: n.Delayed}
 	fleet := 1
 	if d.cfg.FleetSize != nil {
 		fleet = max(1, d.cfg.FleetSize())

@@ -103,6 +103,11 @@ type health struct {
 func (h *health) set(s State) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.setLocked(s)
+}
+
+// setLocked is set, with h.mu held.
+func (h *health) setLocked(s State) {
 	if h.draining && (s == StateReceiving || s == StateBackingOff) {
 		s = StateDraining
 	}
@@ -115,10 +120,9 @@ func (h *health) set(s State) {
 // would read receiving or backing off.
 func (h *health) drain() {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.draining = true
-	s := h.state
-	h.mu.Unlock()
-	h.set(s)
+	h.setLocked(h.state)
 }
 
 // received records a successful receive.
@@ -158,6 +162,9 @@ func (t *slotTable) add(m *inflight, c *child.Child) {
 func (t *slotTable) remove(m *inflight) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if _, ok := t.runs[m]; !ok {
+		return // removed already: a deleted message's slot is freed early
+	}
 	delete(t.runs, m)
 	t.busy(len(t.runs))
 }

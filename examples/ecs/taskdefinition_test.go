@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqsdispatch/go-sqsdispatch/examples/worker/workerenv"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -77,24 +78,20 @@ func decodeStrict(t *testing.T, file string, v any) {
 // fargateMaxStopTimeout is the longest stopTimeout Fargate allows.
 const fargateMaxStopTimeout = 120 * time.Second
 
-// stopBudget is the stop budget of the configuration the worker builds
-// from its environment, in the settings the budget depends on, which the
-// task definition must set.
+// stopBudget is the stop budget of the configuration the worker
+// (examples/worker) builds from the task definition's environment, which
+// must set the settings the budget depends on.
 func stopBudget(env map[string]string) (time.Duration, error) {
-	cfg := sqsdispatch.Config{BusyHook: protection{}} // on ECS the worker protects its task while busy
-	for _, s := range []struct {
-		env string
-		to  *time.Duration
-	}{{"SHUTDOWN_GRACE", &cfg.ShutdownGrace}, {"CLEANUP_TIMEOUT", &cfg.CleanupTimeout}} {
-		v, ok := env[s.env]
-		if !ok {
-			return 0, fmt.Errorf("the task definition does not set %s: the stop budget depends on it", s.env)
+	for _, name := range []string{workerenv.EnvShutdownGrace, workerenv.EnvCleanupTimeout} {
+		if _, ok := env[name]; !ok {
+			return 0, fmt.Errorf("the task definition does not set %s: the stop budget depends on it", name)
 		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return 0, fmt.Errorf("%s=%q: %w", s.env, v, err)
-		}
-		*s.to = d
+	}
+	// On ECS the worker protects its task while busy: the agent's URI,
+	// which turns that on, comes from ECS, not from the task definition.
+	cfg, err := workerenv.Apply(sqsdispatch.Config{BusyHook: protection{}}, func(k string) string { return env[k] })
+	if err != nil {
+		return 0, err
 	}
 	return cfg.StopBudget(), nil
 }

@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sqsdispatch/go-sqsdispatch/examples/worker/workerenv"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
 
@@ -130,25 +131,15 @@ func env(t *testing.T, c corev1.Container) map[string]string {
 }
 
 // workerConfig is the configuration the worker (examples/worker) builds
-// from its environment, in the settings the stop budget depends on, which
-// the Deployment must set.
+// from the Deployment's environment, which must set the settings the stop
+// budget depends on.
 func workerConfig(vars map[string]string) (sqsdispatch.Config, error) {
-	var cfg sqsdispatch.Config
-	for _, s := range []struct {
-		env string
-		to  *time.Duration
-	}{{"SHUTDOWN_GRACE", &cfg.ShutdownGrace}, {"CLEANUP_TIMEOUT", &cfg.CleanupTimeout}} {
-		v, ok := vars[s.env]
-		if !ok {
-			return cfg, fmt.Errorf("the Deployment does not set %s: the stop budget depends on it", s.env)
+	for _, env := range []string{workerenv.EnvShutdownGrace, workerenv.EnvCleanupTimeout} {
+		if _, ok := vars[env]; !ok {
+			return sqsdispatch.Config{}, fmt.Errorf("the Deployment does not set %s: the stop budget depends on it", env)
 		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return cfg, fmt.Errorf("%s=%q: %w", s.env, v, err)
-		}
-		*s.to = d
 	}
-	return cfg, nil
+	return workerenv.Apply(sqsdispatch.Config{}, func(k string) string { return vars[k] })
 }
 
 // coversStopBudget says whether a pod's grace period covers budget after

@@ -8,7 +8,7 @@
 // demo messages, and stops itself while the long job runs, to show the
 // cleanup. SHUTDOWN_GRACE, CLEANUP_TIMEOUT, CONCURRENCY, MAX_JOBS,
 // MAX_LIFETIME and SUBREAPER set the dispatcher's settings of those names (see
-// settings.go); -stop-budget prints the stop budget they make and exits.
+// workerenv); -stop-budget prints the stop budget they make and exits.
 //
 //	go run ./examples/worker
 //	CLEANUP_TIMEOUT=15s SHUTDOWN_GRACE=30s go run ./examples/worker -stop-budget
@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
+	"github.com/sqsdispatch/go-sqsdispatch/examples/worker/workerenv"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
@@ -101,7 +102,7 @@ func main() {
 		}
 		return
 	}
-	cfg, err := settings(sqsdispatch.Config{
+	cfg, err := workerenv.Apply(sqsdispatch.Config{
 		Registry: reg,
 		Route:    sqsdispatch.RouteByAttribute("job"),
 		Retry:    sqsdispatch.ExponentialBackoff{Base: 30 * time.Second, Max: 10 * time.Minute, Jitter: 0.2},

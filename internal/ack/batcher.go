@@ -84,9 +84,7 @@ func (b *Batcher) Delete(ctx context.Context, url, receipt, msgID string, fifo b
 // up to whole seconds and kept within 0 and queue.MaxVisibility; otherwise
 // as Delete.
 func (b *Batcher) SetVisibility(ctx context.Context, url, receipt, msgID string, d time.Duration, fifo bool) error {
-	d = min(max(d, 0), queue.MaxVisibility)
-	secs := int32((d + time.Second - 1) / time.Second)
-	return b.submit(ctx, &entry{kind: visibilityKind, queue: url, receipt: receipt, msgID: msgID, secs: secs}, fifo)
+	return b.submit(ctx, &entry{kind: visibilityKind, queue: url, receipt: receipt, msgID: msgID, secs: queue.VisibilitySeconds(d)}, fifo)
 }
 
 // submit puts e in its queue's open batch, sends the batches that are

@@ -2,8 +2,8 @@ package ack
 
 import (
 	"context"
+	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -147,26 +147,16 @@ func entryError(f types.BatchResultErrorEntry, receipt string) error {
 	if f.SenderFault {
 		fault = smithy.FaultClient
 	}
-	msg := aws.ToString(f.Message)
-	if len(receipt) >= 8 {
-		msg = strings.ReplaceAll(msg, receipt, "<receipt handle>")
-	}
-	return &smithy.GenericAPIError{Code: aws.ToString(f.Code), Message: msg, Fault: fault}
+	return &smithy.GenericAPIError{Code: aws.ToString(f.Code), Message: queue.Redact(aws.ToString(f.Message), receipt), Fault: fault}
 }
 
 // wrapCtx puts ctx's error in the chain of err when ctx ended.
 func wrapCtx(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil && err != nil {
-		return &ctxError{ctx: cerr, err: err}
+		return fmt.Errorf("%w: %w", cerr, err)
 	}
 	return err
 }
-
-// ctxError is a call's error with its context's in its chain.
-type ctxError struct{ ctx, err error }
-
-func (e *ctxError) Error() string   { return e.ctx.Error() + ": " + e.err.Error() }
-func (e *ctxError) Unwrap() []error { return []error{e.ctx, e.err} }
 
 // logFailure logs a call that failed as a whole, with the message IDs it
 // concerned and whether they are tried again.

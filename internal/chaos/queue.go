@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/chaos/ledger"
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
 // Attributes sqsdispatch adds to a dead-lettered message: why, and which
@@ -44,19 +45,11 @@ func sendAll(ctx context.Context, c *sqs.Client, url string, bodies []ledger.Bod
 
 // counts reads a queue's approximate message counts.
 func counts(ctx context.Context, c *sqs.Client, url string) (QueueCounts, error) {
-	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	n, err := queue.ReadCounts(ctx, c, url)
 	if err != nil {
 		return QueueCounts{}, fmt.Errorf("chaos: reading queue counts: %w", err)
 	}
-	n := func(name types.QueueAttributeName) int {
-		v, _ := strconv.Atoi(out.Attributes[string(name)])
-		return v
-	}
-	return QueueCounts{Visible: n(types.QueueAttributeNameApproximateNumberOfMessages),
-		NotVisible: n(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible),
-		Delayed:    n(types.QueueAttributeNameApproximateNumberOfMessagesDelayed)}, nil
+	return QueueCounts{Visible: n.Visible, NotVisible: n.InFlight, Delayed: n.Delayed}, nil
 }
 
 // receiveAll receives every message visible in a queue, hiding each for

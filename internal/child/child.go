@@ -73,7 +73,7 @@ var ErrInChild = errors.New("sqsdispatch: a job child cannot start job children"
 
 // Child is one job in a child process, as its parent sees it: the first
 // job of a process Start started (or a spare's), or a later one that
-// Process.Send handed a kept process. Its methods are safe for concurrent
+// Process.Next handed a kept process. Its methods are safe for concurrent
 // use.
 type Child struct {
 	p *Process

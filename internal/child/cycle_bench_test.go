@@ -58,7 +58,7 @@ func BenchmarkReusedChildCycle(b *testing.B) {
 	c.Release()
 	start := time.Now()
 	for b.Loop() {
-		c := p.Send(cycleRequest(true), log)
+		c := nextJob(p, cycleRequest(true), log)
 		<-c.Done()
 		if _, ok := c.Keep(); !ok {
 			b.Fatalf("the process was not kept: %+v, exit %v", c.Result(), c.State())

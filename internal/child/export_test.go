@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// IsClosed reports whether ch is closed.
+var IsClosed = isClosed
+
 // ReapAdoptedOnce lets the tests run one scan of ReapAdopted, which has
 // seen no zombie before.
 func ReapAdoptedOnce() { newReaper().scan(time.Now()) }

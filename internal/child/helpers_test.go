@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/child"
@@ -137,4 +138,12 @@ func signaled(c *child.Child) syscall.Signal {
 		return ws.Signal()
 	}
 	return 0
+}
+
+// nextJob sends the kept process p its next job's request and returns
+// the job's handle.
+func nextJob(p *child.Process, req wire.Request, log *zap.Logger) *child.Child {
+	c := p.Next()
+	c.Send(req, log)
+	return c
 }

@@ -16,28 +16,12 @@ const userHZ = 100
 // readCPUOK reads the CPU time of process pid and of the children it
 // reaped (utime, stime, cutime and cstime in /proc/<pid>/stat).
 func readCPUOK(pid int) (cpuTimes, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := proc.ReadStat(pid)
 	if err != nil {
 		return cpuTimes{}, false
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return cpuTimes{}, false
-	}
-	f := bytes.Fields(b[i+1:]) // f[0] is field 3 (state); utime is field 14
-	if len(f) < 15 {
-		return cpuTimes{}, false
-	}
-	var ticks [4]int64
-	for k := range ticks {
-		n, err := strconv.ParseInt(string(f[11+k]), 10, 64)
-		if err != nil {
-			return cpuTimes{}, false
-		}
-		ticks[k] = n
-	}
 	tick := time.Second / userHZ
-	return cpuTimes{user: time.Duration(ticks[0]+ticks[2]) * tick, sys: time.Duration(ticks[1]+ticks[3]) * tick}, true
+	return cpuTimes{user: time.Duration(st.UTime+st.CUTime) * tick, sys: time.Duration(st.STime+st.CSTime) * tick}, true
 }
 
 // resetPeak resets the resident high-water mark of process pid to its

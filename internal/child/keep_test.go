@@ -32,7 +32,7 @@ func TestKeptProcessEndsWhileItWaits(t *testing.T) {
 			self := identify(t, c.PID())
 			p := keep(t, c)
 			tt.end(p)
-			waitFor(t, "the process to end", func() bool { return isClosed(p.Done()) })
+			waitFor(t, "the process to end", func() bool { return child.IsClosed(p.Done()) })
 			if s := self.state(); s != 0 {
 				t.Fatalf("process %d in state %q once Done; want it reaped", self.pid, s)
 			}

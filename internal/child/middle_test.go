@@ -58,7 +58,7 @@ func runMiddle(specJSON string) int {
 		}
 		if spec.Scenario == "reused" {
 			second := jobSpec{File: filepath.Join(spec.Dir, "second"), Block: true, Setsid: spec.Setsid}
-			defer p.Send(wire.Request{Mode: wire.ModeRun, Job: "grandchild", Message: wire.Message{Body: second.body()}, Reuse: true}, nil).Release()
+			defer nextJob(p, wire.Request{Mode: wire.ModeRun, Job: "grandchild", Message: wire.Message{Body: second.body()}, Reuse: true}, nil).Release()
 		}
 		if err := writeFile(filepath.Join(spec.Dir, "kept"), pidToken(p.PID())); err != nil {
 			fmt.Fprintln(os.Stderr, "middle:", err)

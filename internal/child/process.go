@@ -1,7 +1,6 @@
 package child
 
 import (
-	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
-	"github.com/sqsdispatch/go-sqsdispatch/internal/wire"
 )
 
 // Process is a child process that outlives its job: Child.Keep returns it
@@ -77,32 +75,17 @@ func (p *Process) Exited() bool { return isClosed(p.done) || proc.Exited(p.pid) 
 // request it has no descendants.
 func (p *Process) RSS() int64 { return treeRSS(p.pid) }
 
-// Send hands the process its next job's request, as Child.Send does, and
-// returns the new job's handle. Call it once after each Keep that
+// Next returns the handle of the process's next job, which its exit ends
+// from now on, and starts reading its result; the caller sends the job's
+// request with its Send or SendBody. Call it once after each Keep that
 // returned p; it panics otherwise. Should the process have died since
 // (killed from outside while it waited), or been retired, the job ends,
 // as after a crash, without a result.
-func (p *Process) Send(req wire.Request, log *zap.Logger) *Child {
-	c := p.nextJob()
-	c.Send(req, log)
-	return c
-}
-
-// SendBody is Send for a request whose message body is streamed after it,
-// as Child.SendBody does.
-func (p *Process) SendBody(req wire.Request, body io.Reader, size int64, log *zap.Logger) *Child {
-	c := p.nextJob()
-	c.SendBody(req, body, size, log)
-	return c
-}
-
-// nextJob makes the handle of the process's next job, which its exit
-// ends from now on, and starts reading its result.
-func (p *Process) nextJob() *Child {
+func (p *Process) Next() *Child {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.idle {
-		panic("sqsdispatch: Process.Send on a process that no Keep handed out, or sent a job already")
+		panic("sqsdispatch: Process.Next on a process that no Keep handed out, or sent a job already")
 	}
 	p.idle = false
 	c := newChild(p)

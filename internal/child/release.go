@@ -12,14 +12,14 @@ import (
 const reapWithin = 2 * time.Second
 
 // Keep detaches the job's process from the job and returns it, to run
-// another job (Process.Send) or be retired (Process.Retire); Release then
+// another job (Process.Next) or be retired (Process.Retire); Release then
 // leaves the process running. It does so once Done is closed, and only
 // when the job's request had wire.Request.Reuse, the job ended by
 // reporting a result after which its process waits for another request
 // (not a panic, not a stop signal), no signal was sent through this handle
 // (Signal), the process has not exited, and Release has not been called.
 // Otherwise, and on any later call, it returns nil and false. A process
-// may still die between Keep and its next Send: see Process.Send.
+// may still die between Keep and its next job: see Process.Next.
 func (c *Child) Keep() (*Process, bool) {
 	if !isClosed(c.done) {
 		return nil, false

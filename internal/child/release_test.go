@@ -117,7 +117,7 @@ func TestRetireLeavesNoGoroutine(t *testing.T) {
 	_, waiting := kept()
 	keptJob, running := kept()
 	file := filepath.Join(t.TempDir(), "pid")
-	second := running.Send(wire.Request{Mode: wire.ModeRun, Job: "sleep", Message: wire.Message{Body: jobSpec{File: file}.body()}, Reuse: true}, nil)
+	second := nextJob(running, wire.Request{Mode: wire.ModeRun, Job: "sleep", Message: wire.Message{Body: jobSpec{File: file}.body()}, Reuse: true}, nil)
 	readPIDs(t, file, 1)
 	keptJob.Release()
 	if isDone(second) || !ps[1].alive() {
@@ -127,7 +127,7 @@ func TestRetireLeavesNoGoroutine(t *testing.T) {
 	_, gone := kept()
 	_ = syscall.Kill(gone.PID(), syscall.SIGKILL)
 	<-gone.Done()
-	late := gone.Send(wire.Request{Mode: wire.ModeRun, Job: "ok", Reuse: true}, nil)
+	late := nextJob(gone, wire.Request{Mode: wire.ModeRun, Job: "ok", Reuse: true}, nil)
 	waitDone(t, late)
 
 	waiting.Retire()

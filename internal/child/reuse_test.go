@@ -38,7 +38,7 @@ func keep(t *testing.T, c *child.Child) *child.Process {
 // ends.
 func sendNext(t *testing.T, p *child.Process, req wire.Request) *child.Child {
 	t.Helper()
-	c := p.Send(req, zaptest.NewLogger(t))
+	c := nextJob(p, req, zaptest.NewLogger(t))
 	t.Cleanup(c.Release)
 	return c
 }
@@ -82,7 +82,8 @@ func TestOneProcessServesJobsInTurn(t *testing.T) {
 		t.Fatal("the same process came back as another Process")
 	}
 	const size = 1 << 20
-	c4 := p.SendBody(reused("body", jobSpec{}), &patternReader{size: size}, size, zaptest.NewLogger(t))
+	c4 := p.Next()
+	c4.SendBody(reused("body", jobSpec{}), &patternReader{size: size}, size, zaptest.NewLogger(t))
 	t.Cleanup(c4.Release)
 	if r := livesOn(t, c4, wire.KindOK); r.Error != digest(t, size) {
 		t.Fatalf("streamed body arrived as %q", r.Error)
@@ -259,14 +260,5 @@ func TestNextJobGetsTheSameGOMAXPROCS(t *testing.T) {
 	second := livesOn(t, sendNext(t, keep(t, c), reused("set-procs", jobSpec{})), wire.KindOK).Error
 	if first != second {
 		t.Fatalf("the second job ran with GOMAXPROCS %s after the first changed its %s", second, first)
-	}
-}
-
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }

@@ -21,8 +21,8 @@ const inlineWrite = 4096
 const bodyChunk = 64 << 10
 
 // Send hands a waiting child its request, stamped with this build's
-// wire.Magic and wire.Version; call it once, on the handle Start returned
-// (Process.Send sends a kept process its next job). From then on log
+// wire.Magic and wire.Version; call it once on each handle (from Start,
+// or from Process.Next for a kept process's next job). From then on log
 // (nil: raw copies to os.Stderr) receives the child's stderr lines. The
 // write does not block the caller. A request that cannot be encoded
 // closes the child's lifeline, so the child ends rather than waits.

@@ -3,18 +3,16 @@ package fauxqs
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs/fauxqstest"
 )
 
 // envServe makes the test binary start a server, print its pid and wait
@@ -45,17 +43,6 @@ func start(t *testing.T, port int) *Server {
 	return s
 }
 
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // listQueues makes one call to the server at endpoint.
 func listQueues(ctx context.Context, s *Server) error {
 	c, err := s.Client(ctx)
@@ -66,29 +53,9 @@ func listQueues(ctx context.Context, s *Server) error {
 	return err
 }
 
-// processGone waits until the process pid has exited (and been reaped by
-// whoever is its parent), for up to a minute.
-func processGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := syscall.Kill(pid, 0)
-		if errors.Is(err, syscall.ESRCH) {
-			return
-		}
-		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(b), ") Z ") {
-			return // a zombie runs nothing; its parent reaps it
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d is still there a minute on", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestStartOnPort(t *testing.T) {
 	t.Parallel()
-	port := freePort(t)
+	port := fauxqstest.FreePort(t)
 	s := start(t, port)
 	if want := "http://127.0.0.1:" + strconv.Itoa(port); s.Endpoint != want {
 		t.Errorf("Endpoint = %q, want %q", s.Endpoint, want)
@@ -114,7 +81,7 @@ func TestClose(t *testing.T) {
 	default:
 		t.Error("Exited is open after Close")
 	}
-	processGone(t, pid)
+	fauxqstest.WaitGone(t, pid)
 	if err := listQueues(t.Context(), s); err == nil {
 		t.Error("the server answers after Close")
 	}
@@ -146,5 +113,5 @@ func TestServerDiesWithItsProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	processGone(t, pid)
+	fauxqstest.WaitGone(t, pid)
 }

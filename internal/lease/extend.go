@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 )
 
 // extend makes b's call and applies its result to the leases not released
@@ -98,7 +99,7 @@ func (m *Manager) settle(ctx context.Context, b *batch, start time.Time, out *sq
 			cause = err
 		case isBad:
 			code := aws.ToString(f.Code)
-			msg := redact(aws.ToString(f.Message), l.receipt)
+			msg := queue.Redact(aws.ToString(f.Message), l.receipt)
 			if Gone(code, msg) {
 				failed++
 				if !l.released {
@@ -152,14 +153,4 @@ func (m *Manager) retryLater(l *Lease, now time.Time, cause error) bool {
 	}
 	l.due = now.Add(wait)
 	return true
-}
-
-// redact hides the receipt handle in an error message from SQS: it lets
-// another holder change the message, so it stays out of logs and errors.
-// Handles are long; a short one is left alone rather than mangle the text.
-func redact(msg, receipt string) string {
-	if len(receipt) < 8 {
-		return msg
-	}
-	return strings.ReplaceAll(msg, receipt, "<receipt handle>")
 }

@@ -34,9 +34,6 @@ func (a *Allowlist) Add(bucket, prefix string) {
 // Empty reports whether a allows nothing.
 func (a *Allowlist) Empty() bool { return len(a.prefixes) == 0 }
 
-// Allows reports whether a allows the object bucket/key (see Refusal).
-func (a *Allowlist) Allows(bucket, key string) bool { return a.Refusal(bucket, key) == "" }
-
 // Refusal says why a does not allow the object bucket/key, or returns ""
 // when it does. A key with a ".." segment is never allowed: S3 keeps it
 // as it is, but an HTTP layer that cleaned the request's path would reach

@@ -61,8 +61,8 @@ func TestAllowlist(t *testing.T) {
 				a.Add(r.bucket, r.prefix)
 			}
 			for _, o := range tt.objects {
-				if got := a.Allows(o.bucket, o.key); got != o.want {
-					t.Errorf("Allows(%q, %q) = %t; want %t", o.bucket, o.key, got, o.want)
+				if got := a.Refusal(o.bucket, o.key) == ""; got != o.want {
+					t.Errorf("Refusal(%q, %q) empty = %t; want %t", o.bucket, o.key, got, o.want)
 				}
 			}
 			if got := a.String(); got != tt.wantString {

@@ -42,6 +42,8 @@ type Stat struct {
 	PPID  int
 	PGID  int
 	Start uint64
+
+	UTime, STime, CUTime, CSTime int64
 }
 
 // ReadStat is not available on this platform.

@@ -19,6 +19,10 @@ type Stat struct {
 	// Start is the time the process started, in clock ticks after boot;
 	// with the pid it identifies a process across pid reuse.
 	Start uint64
+	// UTime and STime are the process's CPU time in user and kernel mode,
+	// CUTime and CSTime that of the children it waited for, in clock
+	// ticks (USER_HZ).
+	UTime, STime, CUTime, CSTime int64
 }
 
 // ReadStat reads /proc/<pid>/stat.
@@ -38,17 +42,22 @@ func parseStat(b []byte) (Stat, error) {
 		return Stat{}, errors.New("proc: malformed stat")
 	}
 	f := bytes.Fields(b[i+1:])
-	// f[0] is field 3 (state); starttime is field 22.
+	// f[0] is field 3 (state); utime is field 14, starttime field 22.
 	if len(f) < 20 || len(f[0]) != 1 {
 		return Stat{}, errors.New("proc: malformed stat")
 	}
-	ppid, err1 := strconv.Atoi(string(f[1]))
-	pgid, err2 := strconv.Atoi(string(f[2]))
-	start, err3 := strconv.ParseUint(string(f[19]), 10, 64)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	st := Stat{State: f[0][0]}
+	var errs [7]error
+	st.PPID, errs[0] = strconv.Atoi(string(f[1]))
+	st.PGID, errs[1] = strconv.Atoi(string(f[2]))
+	st.Start, errs[2] = strconv.ParseUint(string(f[19]), 10, 64)
+	for k, t := range []*int64{&st.UTime, &st.STime, &st.CUTime, &st.CSTime} {
+		*t, errs[3+k] = strconv.ParseInt(string(f[11+k]), 10, 64)
+	}
+	if err := errors.Join(errs[:]...); err != nil {
 		return Stat{}, fmt.Errorf("proc: malformed stat: %w", err)
 	}
-	return Stat{State: f[0][0], PPID: ppid, PGID: pgid, Start: start}, nil
+	return st, nil
 }
 
 // AwaitStop waits until process pid is stopped, dead or gone, polling the

@@ -41,14 +41,9 @@ func (q *Queues) SendCopy(ctx context.Context, in ContinueInput) (string, error)
 	}
 	send := &sqs.SendMessageInput{QueueUrl: aws.String(in.Queue), MessageBody: aws.String(in.Copy.Body),
 		MessageAttributes: attrs, MessageSystemAttributes: in.Copy.SystemAttributes()}
-	if in.Copy.GroupID != "" {
-		send.MessageGroupId = aws.String(in.Copy.GroupID)
-	}
+	send.MessageGroupId = copyGroup(in.Copy.GroupID, in.FIFO)
 	var opts []func(*sqs.Options)
 	if in.FIFO {
-		if in.Copy.GroupID == "" {
-			send.MessageGroupId = aws.String(defaultGroupID)
-		}
 		send.MessageDeduplicationId = aws.String(in.DedupID)
 	} else {
 		opts = append(opts, func(o *sqs.Options) { o.RetryMaxAttempts = 1 })

@@ -17,9 +17,22 @@ const (
 	AttrReceiveCount = envelope.AttrReceiveCount
 )
 
-// defaultGroupID is the group of a message moved to a FIFO dead-letter
-// queue when its own group is unknown.
+// defaultGroupID is the group of a copy sent to a FIFO queue when the
+// message's own group is unknown.
 const defaultGroupID = "sqsdispatch"
+
+// copyGroup is the message group of a copy of a message of group: its
+// own on any kind of queue (on a standard one, a fair queue's tenant),
+// defaultGroupID on a FIFO queue when it has none, else none.
+func copyGroup(group string, fifo bool) *string {
+	switch {
+	case group != "":
+		return aws.String(group)
+	case fifo:
+		return aws.String(defaultGroupID)
+	}
+	return nil
+}
 
 // DeadLetterInput is a message to move to its queue's dead-letter queue.
 type DeadLetterInput struct {
@@ -72,15 +85,9 @@ func (q *Queues) CopyToDeadLetter(ctx context.Context, in DeadLetterInput) (dlqU
 		MessageAttributes:       attrs,
 		MessageSystemAttributes: in.Copy.SystemAttributes(),
 	}
-	switch group := in.Copy.GroupID; {
-	case dlq.FIFO:
-		if group == "" {
-			group = defaultGroupID
-		}
-		send.MessageGroupId = aws.String(group)
+	send.MessageGroupId = copyGroup(in.Copy.GroupID, dlq.FIFO)
+	if dlq.FIFO {
 		send.MessageDeduplicationId = aws.String(dedupID(in.MessageID))
-	case group != "":
-		send.MessageGroupId = aws.String(group) // a fair queue's tenant
 	}
 	if _, err := q.client.SendMessage(ctx, send); err != nil {
 		return "", opError(ctx, "SendMessage (dead-letter)", dlqURL, in.MessageID, err)

@@ -130,3 +130,13 @@ func Rejected(err error) bool {
 	var api smithy.APIError
 	return errors.As(err, &api) && api.ErrorFault() == smithy.FaultClient
 }
+
+// Redact hides the receipt handle in an error message from SQS: it lets
+// another holder change the message, so it stays out of logs and errors.
+// Handles are long; a short one is left alone rather than mangle the text.
+func Redact(msg, receipt string) string {
+	if len(receipt) < 8 {
+		return msg
+	}
+	return strings.ReplaceAll(msg, receipt, "<receipt handle>")
+}

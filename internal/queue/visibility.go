@@ -23,6 +23,13 @@ func CapVisibility(d time.Duration, received, now time.Time) time.Duration {
 	return max(0, min(d, left))
 }
 
+// VisibilitySeconds is d as SQS takes a visibility timeout: rounded up to
+// whole seconds and kept within 0 and MaxVisibility.
+func VisibilitySeconds(d time.Duration) int32 {
+	d = min(max(d, 0), MaxVisibility)
+	return int32((d + time.Second - 1) / time.Second)
+}
+
 // Delete deletes the message with the receipt handle from the queue at url;
 // msgID names the message in errors.
 func (q *Queues) Delete(ctx context.Context, url, receipt, msgID string) error {
@@ -41,12 +48,10 @@ func (q *Queues) Delete(ctx context.Context, url, receipt, msgID string) error {
 // MaxVisibility. LeaseGone tells whether an error means the receipt handle
 // no longer holds the message.
 func (q *Queues) SetVisibility(ctx context.Context, url, receipt, msgID string, d time.Duration) error {
-	d = min(max(d, 0), MaxVisibility)
-	secs := int32((d + time.Second - 1) / time.Second)
 	_, err := q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl:          aws.String(url),
 		ReceiptHandle:     aws.String(receipt),
-		VisibilityTimeout: secs,
+		VisibilityTimeout: VisibilitySeconds(d),
 	})
 	if err != nil {
 		return opError(ctx, "ChangeMessageVisibility", url, msgID, err)

@@ -11,14 +11,6 @@ import (
 	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 )
 
-// The dummy region and credentials a local server's clients use: the
-// server accepts any.
-const (
-	localRegion    = "us-east-1"
-	localAccessKey = "test"
-	localSecretKey = "test"
-)
-
 // LocalServer is a local SQS-compatible server (fauxqs) on 127.0.0.1 that
 // runs until Close: for a program, such as a quick start, a demo or a
 // local run of a service. Tests use StartServer, which stops the server
@@ -110,9 +102,9 @@ func (s *LocalServer) Client() *sqs.Client { return s.client }
 func (s *LocalServer) Environ() []string {
 	return []string{
 		"AWS_ENDPOINT_URL_SQS=" + s.srv.Endpoint,
-		"AWS_REGION=" + localRegion,
-		"AWS_ACCESS_KEY_ID=" + localAccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + localSecretKey,
+		"AWS_REGION=" + fauxqs.Region,
+		"AWS_ACCESS_KEY_ID=" + fauxqs.AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + fauxqs.SecretKey,
 	}
 }
 

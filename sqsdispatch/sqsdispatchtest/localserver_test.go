@@ -12,25 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs/fauxqstest"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // A program's server: on the port asked for, reached by an SDK client
 // configured by its environment alone, empty once its message is deleted,
 // gone after Close. Not parallel: it sets the environment.
 func TestLocalServer(t *testing.T) {
-	port := freePort(t)
+	port := fauxqstest.FreePort(t)
 	s, err := sqsdispatchtest.StartLocalServer(t.Context(), sqsdispatchtest.Port(port))
 	if err != nil {
 		t.Fatal(err)

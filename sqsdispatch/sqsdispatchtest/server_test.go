@@ -2,7 +2,6 @@ package sqsdispatchtest_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
 )
 
@@ -101,15 +99,7 @@ func TestServerRunsADispatcher(t *testing.T) {
 	s := sqsdispatchtest.StartServer(t)
 	q := s.CreateQueue(t, "work", sqsdispatchtest.MaxReceiveCount(2))
 	s.Send(t, q.URL, sqsdispatchtest.Message{Body: "no such image"})
-	d, err := sqsdispatch.New(sqsdispatch.Config{Client: s.Client(), QueueURL: q.URL, Registry: testRegistry(), Job: "permanent"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handled, err := d.DispatchOne(t.Context())
-	var jobErr *sqsdispatch.JobError
-	if !handled || !errors.As(err, &jobErr) || !jobErr.Permanent {
-		t.Fatalf("DispatchOne = %t, %v; want a handled message that failed permanently", handled, err)
-	}
+	dispatchOne(t, s, q.URL, "permanent")
 	if dl := s.WaitDeadLetter(t, q.DLQURL); dl.Reason != "no such image" {
 		t.Errorf("dead-letter reason = %q, want %q", dl.Reason, "no such image")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	sqsqueue "github.com/sqsdispatch/go-sqsdispatch/internal/queue"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/resume"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 )
@@ -168,16 +169,19 @@ const lastLookTimeout = 10 * time.Second
 // held says what the queue at url holds, as its non-zero counts ("" for
 // none).
 func (s *LocalServer) held(ctx context.Context, url string) (string, error) {
-	names := []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
-		types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}
-	out, err := s.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: names})
+	n, err := sqsqueue.ReadCounts(ctx, s.client, url)
 	if err != nil {
 		return "", err
 	}
 	var left []string
-	for _, n := range names {
-		if v := out.Attributes[string(n)]; v != "0" && v != "" {
-			left = append(left, string(n)+"="+v)
+	for _, c := range []struct {
+		name types.QueueAttributeName
+		n    int
+	}{{types.QueueAttributeNameApproximateNumberOfMessages, n.Visible},
+		{types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, n.InFlight},
+		{types.QueueAttributeNameApproximateNumberOfMessagesDelayed, n.Delayed}} {
+		if c.n != 0 {
+			left = append(left, fmt.Sprintf("%s=%d", c.name, c.n))
 		}
 	}
 	return strings.Join(left, ", "), nil

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 )
 
 // Client returns an S3 client that sends every request to the S3
@@ -17,8 +19,8 @@ import (
 // (http://127.0.0.1:PORT/BUCKET/KEY), with dummy credentials.
 func Client(ctx context.Context, endpoint string) (*s3.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		config.WithRegion(fauxqs.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(fauxqs.AccessKey, fauxqs.SecretKey, "")),
 	)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs/fauxqstest"
 	"github.com/sqsdispatch/go-sqsdispatch/internal/proc"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch"
 	"github.com/sqsdispatch/go-sqsdispatch/sqsdispatch/sqsdispatchtest"
@@ -53,17 +54,6 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), envRunCommand+"=1")
 	return cmd
-}
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // startTimeout bounds how long the command may take to print its
@@ -188,7 +178,7 @@ func sendWithCommand(t *testing.T, port int, queue, job, body string) {
 // through it; Ctrl-C (a real SIGINT) stops it, and nothing of it is left.
 // Not parallel: it sets the environment.
 func TestLocalSQS(t *testing.T) {
-	port := freePort(t)
+	port := fauxqstest.FreePort(t)
 	cmd, vars, stderr := startCommand(t, []string{"QUEUE_URL", "QUEUE_URL_EVENTS_FIFO"},
 		"-port", strconv.Itoa(port), "-queue", "jobs", "-queue", "events.fifo", "-max-receive-count", "3")
 	if want := fmt.Sprintf("http://127.0.0.1:%d", port); vars["AWS_ENDPOINT_URL_SQS"] != want {
@@ -244,7 +234,7 @@ func TestLocalSQS(t *testing.T) {
 	if code := waitExit(t, cmd); code != 0 || !strings.Contains(stderr.String(), "localsqs: stopped") {
 		t.Errorf("after SIGINT: exit code %d, stderr:\n%s\nwant 0 and a line saying it stopped", code, stderr)
 	}
-	processGone(t, server)
+	fauxqstest.WaitGone(t, server)
 	if proc.GroupExists(server) {
 		t.Errorf("processes of the server's group %d are left", server)
 	}
@@ -266,26 +256,6 @@ func serverProcess(t *testing.T, pid int) int {
 		t.Fatalf("the command's child %d is %q, want node", children[0], comm)
 	}
 	return children[0]
-}
-
-// processGone waits, for up to a minute, until the process pid has
-// exited.
-func processGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := syscall.Kill(pid, 0)
-		if errors.Is(err, syscall.ESRCH) {
-			return
-		}
-		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); bytes.Contains(b, []byte(") Z ")) {
-			return // a zombie runs nothing; its parent reaps it
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d is still there a minute on", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // A second command on a port in use says so and exits with an error.

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsdispatch/go-sqsdispatch/internal/fauxqs"
 )
 
 // attrs collects the -attr flags.
@@ -50,10 +52,10 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	c := sqs.New(sqs.Options{
+	c := sqs.New(sqs.Options{ // not from the environment, which names the user's own AWS set-up
 		BaseEndpoint: aws.String("http://127.0.0.1:" + strconv.Itoa(*port)),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Region:       fauxqs.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(fauxqs.AccessKey, fauxqs.SecretKey, ""),
 	})
 	url, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: queue})
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package workerenv
 
 import (
 	"strings"
@@ -33,10 +33,10 @@ func TestSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := settings(sqsdispatch.Config{}, func(k string) string { return tt.env[k] })
+			got, err := Apply(sqsdispatch.Config{}, func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("settings = %v; want an error saying %s", err, tt.wantErr)
+					t.Fatalf("Apply = %v; want an error saying %s", err, tt.wantErr)
 				}
 				return
 			}
@@ -46,7 +46,7 @@ func TestSettings(t *testing.T) {
 			if got.ShutdownGrace != tt.want.ShutdownGrace || got.CleanupTimeout != tt.want.CleanupTimeout ||
 				got.Concurrency != tt.want.Concurrency || got.MaxJobs != tt.want.MaxJobs || got.MaxLifetime != tt.want.MaxLifetime ||
 				got.Subreaper != tt.want.Subreaper {
-				t.Errorf("settings = grace %s, cleanup %s, concurrency %d, max jobs %d, max lifetime %s, subreaper %t; want %+v",
+				t.Errorf("Apply = grace %s, cleanup %s, concurrency %d, max jobs %d, max lifetime %s, subreaper %t; want %+v",
 					got.ShutdownGrace, got.CleanupTimeout, got.Concurrency, got.MaxJobs, got.MaxLifetime, got.Subreaper, tt.want)
 			}
 		})
