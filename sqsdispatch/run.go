@@ -184,9 +184,16 @@ func (l *loop) receiveUntilDone(ctx context.Context) error {
 			bo.Reset()
 			d.health.received()
 		}
-		for _, rcv := range msgs {
+		// Every message of the receive is held before any starts, so that
+		// the first to settle already counts the others: their
+		// acknowledgements can share its call.
+		held := make([]*inflight, len(msgs))
+		for i, rcv := range msgs {
+			held[i] = d.hold(rcv)
+		}
+		for _, m := range held {
 			started++
-			l.start(ctx, d.hold(rcv))
+			l.start(ctx, m)
 		}
 		if isClosed(halt) {
 			return l.retirement(retire, started)
